@@ -1,0 +1,197 @@
+"""The ``arrears`` command line: schema, import, demo data, positions, cohorts, runs, reports.
+
+Every command is a thin call into the domain package; heavy modules are imported only by the command
+that needs them, so ``arrears --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _engine(args):
+    from arrears.db import make_engine
+
+    return make_engine(args.db_url)
+
+
+def cmd_migrate(args) -> int:
+    from arrears.db import migrate
+    from arrears.settings import database_url
+
+    migrate(args.db_url)
+    print(f"schema up to date: {_safe_url(args.db_url or database_url())}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from arrears.db import migrate
+    from arrears.importer import ImportError_, import_dir
+
+    migrate(args.db_url)
+    engine = _engine(args)
+    try:
+        report = import_dir(engine, Path(args.directory), quarantine_dir=args.quarantine_dir)
+    except ImportError_ as exc:
+        print(f"import failed, nothing loaded: {exc}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
+def cmd_demo_data(args) -> int:
+    from arrears.demo import write_demo_csv
+
+    out = Path(args.out)
+    counts = write_demo_csv(out, leases=args.leases, seed=args.seed, as_of=args.as_of)
+    for name, n in counts.items():
+        print(f"{name:<20} {n:>9} rows")
+    print(f"written to {out}")
+    return 0
+
+
+def cmd_positions(args) -> int:
+    from arrears.positions import positions_frame
+
+    engine = _engine(args)
+    with engine.connect() as conn:
+        frame = positions_frame(conn, args.as_of)
+    frame.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_cohort(args) -> int:
+    from arrears.cohorts import cohort_frame
+
+    engine = _engine(args)
+    frame = cohort_frame(engine, args.step, args.as_of)
+    frame.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_decide(args) -> int:
+    import json
+
+    from arrears.decide import decide_step
+
+    engine = _engine(args)
+    decisions = decide_step(engine, args.step, args.as_of)
+    for decision in decisions:
+        print(json.dumps(decision.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from arrears.runner import run_step
+
+    return run_step(args.step, args.as_of, dry_run=args.dry_run)
+
+
+def cmd_approve(args) -> int:
+    from arrears.approvals import approve_cli
+
+    return approve_cli(args.step, args.as_of, lease_ids=args.lease_ids, approve_all=args.all,
+                       reject=args.reject, author=args.author, db_url=args.db_url)
+
+
+def cmd_demo(args) -> int:
+    from arrears.demo import run_demo
+
+    return run_demo(leases=args.leases, seed=args.seed, month=args.month, steps_only=args.seed_only)
+
+
+def cmd_report(args) -> int:
+    from arrears.report import write_report
+
+    paths = write_report(_engine(args), args.month, out_dir=args.out)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="arrears", description=__doc__.splitlines()[0])
+    parser.add_argument("--db-url", default=None,
+                        help="SQLAlchemy URL of the project's database (default: ARREARS_DB_URL, the "
+                             "arrears_db Airflow connection, or var/arrears.db)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("migrate", help="create or upgrade the database schema (Alembic)")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("import", help="load the CSV exports of DIR (one file per table of DATA.md)")
+    p.add_argument("directory")
+    p.add_argument("--quarantine-dir", default=None, help="where rejected rows go (default: DIR/quarantine)")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("demo-data", help="write a synthetic demo portfolio as CSV files")
+    p.add_argument("--out", default="var/demo-csv")
+    p.add_argument("--leases", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--as-of", type=_date, default=dt.date(2025, 9, 30),
+                   help="last day of the generated history (default 2025-09-30)")
+    p.set_defaults(func=cmd_demo_data)
+
+    p = sub.add_parser("positions", help="derived figures of every lease at a date (CSV to stdout)")
+    p.add_argument("--as-of", type=_date, required=True)
+    p.set_defaults(func=cmd_positions)
+
+    for name, func, text in (("cohort", cmd_cohort, "a step's cohort at a date (CSV to stdout)"),
+                             ("decide", cmd_decide, "what a step decides for each lease (JSON lines)")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("step", help="step number (1-15) or id")
+        p.add_argument("--as-of", type=_date, required=True)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("run", help="run a step's DAG through Airflow for a date")
+    p.add_argument("step")
+    p.add_argument("--as-of", type=_date, required=True)
+    p.add_argument("--dry-run", action="store_true")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("approve", help="approve (or reject) the leases a step waits on")
+    p.add_argument("step")
+    p.add_argument("lease_ids", nargs="*")
+    p.add_argument("--as-of", type=_date, required=True)
+    p.add_argument("--all", action="store_true")
+    p.add_argument("--reject", action="store_true")
+    p.add_argument("--author", default=None, help="who approves (default: the system user)")
+    p.set_defaults(func=cmd_approve)
+
+    p = sub.add_parser("demo", help="seed the demo portfolio and run the month's plan")
+    p.add_argument("--leases", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("--month", default="2025-09")
+    p.add_argument("--seed-only", action="store_true", help="only generate and import the portfolio")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("report", help="the monthly KPI report (HTML, PDF, XLSX)")
+    p.add_argument("--month", required=True)
+    p.add_argument("--out", default=None)
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
