@@ -1,0 +1,1 @@
+"""Documents people act on: letters, formal notices, mailroom batches, worklists, transfer files, reports."""
