@@ -1,0 +1,341 @@
+-- The derived figures of DATA.md ("Derived figures, at a date D") for every lease, at D = as_of.
+-- One row per lease of the scope; arrears/positions.py finishes the day counts and the rounding.
+--
+-- Bind parameters (all computed in Python, so the query runs unchanged on SQLite and PostgreSQL):
+--   as_of               D
+--   tolerance_cents     the tolerance (10 € by default)
+--   grace_cutoff        D − grace days: plan installments due on or before it count as due
+--   me00 … me12        the 13 month ends of the episode window, oldest first; me12 is the last day of
+--                        the month before D's month, me00 the month end before the 12 months of the window
+--   mb0 … mb6          first days of the 6 calendar months before D's month (mb0 the oldest) and of
+--                        D's month (mb6): the months of "month paid late"
+--   all_leases          true: every lease; false: only the leases in lease_ids (expanding)
+--
+-- The balance at a date t counts the charges due on or before t and the credits posted on or before t,
+-- so every ledger entry takes effect on one "effective" day; the balance only moves on those days.
+
+with
+
+scope as (
+    select
+        lease_id,
+        agency_id,
+        stage,
+        start_on,
+        end_on,
+        rent_cents,
+        charges_cents,
+        coalesce(benefit_cents, 0) as benefit_cents,
+        rent_cents + charges_cents
+            - case when benefit_to_landlord then coalesce(benefit_cents, 0) else 0 end
+            as monthly_due_cents,
+        income_cents,
+        forwarding_address_line1,
+        forwarding_city
+    from leases
+    where :all_leases or lease_id in :lease_ids
+),
+
+-- Ledger entries in force at D, each on its effective day.
+entries as (
+    select
+        g.lease_id,
+        g.entry_id,
+        g.kind,
+        g.posted_on,
+        g.amount_cents,
+        case when g.amount_cents > 0 then coalesce(g.due_on, g.posted_on) else g.posted_on end
+            as effective_on
+    from ledger as g
+    where g.lease_id in (select lease_id from scope)
+      and (
+          (g.amount_cents > 0 and coalesce(g.due_on, g.posted_on) <= :as_of)
+          or (g.amount_cents < 0 and g.posted_on <= :as_of)
+      )
+),
+
+-- The net movement of each effective day, and the balance at the end of that day.
+daily as (
+    select lease_id, effective_on, sum(amount_cents) as net_cents
+    from entries
+    group by lease_id, effective_on
+),
+
+running as (
+    select
+        lease_id,
+        effective_on,
+        net_cents,
+        sum(net_cents) over (
+            partition by lease_id order by effective_on rows between unbounded preceding and current row
+        ) as balance_cents
+    from daily
+),
+
+-- Balance at D and at the 13 month ends of the episode window.
+balances as (
+    select
+        lease_id,
+        sum(net_cents) as balance_cents,
+        sum(case when effective_on <= :me00 then net_cents else 0 end) as me00,
+        sum(case when effective_on <= :me01 then net_cents else 0 end) as me01,
+        sum(case when effective_on <= :me02 then net_cents else 0 end) as me02,
+        sum(case when effective_on <= :me03 then net_cents else 0 end) as me03,
+        sum(case when effective_on <= :me04 then net_cents else 0 end) as me04,
+        sum(case when effective_on <= :me05 then net_cents else 0 end) as me05,
+        sum(case when effective_on <= :me06 then net_cents else 0 end) as me06,
+        sum(case when effective_on <= :me07 then net_cents else 0 end) as me07,
+        sum(case when effective_on <= :me08 then net_cents else 0 end) as me08,
+        sum(case when effective_on <= :me09 then net_cents else 0 end) as me09,
+        sum(case when effective_on <= :me10 then net_cents else 0 end) as me10,
+        sum(case when effective_on <= :me11 then net_cents else 0 end) as me11,
+        sum(case when effective_on <= :me12 then net_cents else 0 end) as me12
+    from daily
+    group by lease_id
+),
+
+-- An episode starts at a month end with balance > 0 that follows one with balance <= 0.
+episode_starts as (
+    select
+        lease_id,
+        me12,
+        case when me01 > 0 and me00 <= 0 then 1 else 0 end
+        + case when me02 > 0 and me01 <= 0 then 1 else 0 end
+        + case when me03 > 0 and me02 <= 0 then 1 else 0 end
+        + case when me04 > 0 and me03 <= 0 then 1 else 0 end
+        + case when me05 > 0 and me04 <= 0 then 1 else 0 end
+        + case when me06 > 0 and me05 <= 0 then 1 else 0 end
+        + case when me07 > 0 and me06 <= 0 then 1 else 0 end
+        + case when me08 > 0 and me07 <= 0 then 1 else 0 end
+        + case when me09 > 0 and me08 <= 0 then 1 else 0 end
+        + case when me10 > 0 and me09 <= 0 then 1 else 0 end
+        + case when me11 > 0 and me10 <= 0 then 1 else 0 end
+        + case when me12 > 0 and me11 <= 0 then 1 else 0 end
+            as episodes_started
+    from balances
+),
+
+-- Every episode started in the window is closed, except the one still open at the last month end.
+episodes as (
+    select
+        lease_id,
+        me12 as balance_prev_month_end_cents,
+        episodes_started,
+        episodes_started - case when me12 > 0 and episodes_started > 0 then 1 else 0 end
+            as episodes_closed
+    from episode_starts
+),
+
+-- Arrears start: the latest day whose balance went from <= tolerance (the day before) to > tolerance.
+arrears_starts as (
+    select lease_id, max(effective_on) as arrears_start
+    from running
+    where balance_cents - net_cents <= :tolerance_cents
+      and balance_cents > :tolerance_cents
+    group by lease_id
+),
+
+-- FIFO: credits settle the oldest charges first. A direct-debit reject or a refund reverses a credit
+-- (it takes back money the tenant had paid); it is not a new charge.
+fifo_credits as (
+    select lease_id, -sum(amount_cents) as credited_cents
+    from entries
+    where amount_cents < 0 or kind in ('direct_debit_reject', 'refund')
+    group by lease_id
+),
+
+charge_days as (
+    select lease_id, effective_on, sum(amount_cents) as charged_cents
+    from entries
+    where amount_cents > 0 and kind not in ('direct_debit_reject', 'refund')
+    group by lease_id, effective_on
+),
+
+charges_to_date as (
+    select
+        lease_id,
+        effective_on,
+        sum(charged_cents) over (
+            partition by lease_id order by effective_on rows between unbounded preceding and current row
+        ) as charged_to_date_cents
+    from charge_days
+),
+
+debts_since as (
+    select c.lease_id, min(c.effective_on) as debt_since
+    from charges_to_date as c
+    left join fifo_credits as f on f.lease_id = c.lease_id
+    where c.charged_to_date_cents > coalesce(f.credited_cents, 0)
+    group by c.lease_id
+),
+
+-- Month paid late: the due date of month m is the earliest due date of its rent entries.
+rent_months as (
+    select
+        lease_id,
+        case
+            when effective_on < :mb1 then 1
+            when effective_on < :mb2 then 2
+            when effective_on < :mb3 then 3
+            when effective_on < :mb4 then 4
+            when effective_on < :mb5 then 5
+            else 6
+        end as month_no,
+        min(effective_on) as due_on
+    from entries
+    where kind = 'rent'
+      and amount_cents > 0
+      and effective_on >= :mb0
+      and effective_on < :mb6
+    group by
+        lease_id,
+        case
+            when effective_on < :mb1 then 1
+            when effective_on < :mb2 then 2
+            when effective_on < :mb3 then 3
+            when effective_on < :mb4 then 4
+            when effective_on < :mb5 then 5
+            else 6
+        end
+),
+
+-- Late when balance(due date) − max(balance(day before), 0) > monthly due ÷ 2 (compared doubled, in
+-- integers). The due date is an effective day, so balance(day before) = its balance minus its net.
+late_months as (
+    select m.lease_id, count(*) as months_paid_late
+    from rent_months as m
+    inner join running as r on r.lease_id = m.lease_id and r.effective_on = m.due_on
+    inner join scope as s on s.lease_id = m.lease_id
+    where 2 * (
+        r.balance_cents
+        - case when r.balance_cents - r.net_cents > 0 then r.balance_cents - r.net_cents else 0 end
+    ) > s.monthly_due_cents
+    group by m.lease_id
+),
+
+last_payment_days as (
+    select lease_id, max(posted_on) as last_payment_on
+    from entries
+    where kind in ('payment', 'direct_debit')
+    group by lease_id
+),
+
+-- Several payments posted the same last day count together (the amount paid that day, positive).
+last_payments as (
+    select e.lease_id, d.last_payment_on, -sum(e.amount_cents) as last_payment_cents
+    from entries as e
+    inner join last_payment_days as d
+        on d.lease_id = e.lease_id and d.last_payment_on = e.posted_on
+    where e.kind in ('payment', 'direct_debit')
+    group by e.lease_id, d.last_payment_on
+),
+
+ranked_actions as (
+    select
+        lease_id,
+        done_on,
+        kind,
+        row_number() over (partition by lease_id order by done_on desc, action_id desc) as rank_no
+    from actions
+    where done_on <= :as_of
+      and lease_id in (select lease_id from scope)
+),
+
+last_actions as (
+    select lease_id, done_on as last_action_on, kind as last_action_kind
+    from ranked_actions
+    where rank_no = 1
+),
+
+active_plans as (
+    select
+        plan_id,
+        lease_id,
+        kind,
+        debt_cents,
+        row_number() over (partition by lease_id order by agreed_on desc, plan_id desc) as rank_no
+    from plans
+    where status = 'active'
+      and agreed_on <= :as_of
+      and lease_id in (select lease_id from scope)
+),
+
+-- The installments due on or before D − grace (inclusive) of each lease's current active plan.
+plan_due as (
+    select p.plan_id, sum(i.amount_cents) as installments_due_cents
+    from active_plans as p
+    inner join plan_installments as i on i.plan_id = p.plan_id
+    where p.rank_no = 1
+      and i.due_on <= :grace_cutoff
+    group by p.plan_id
+),
+
+current_plans as (
+    select
+        p.lease_id,
+        p.plan_id as active_plan_id,
+        p.kind as active_plan_kind,
+        p.debt_cents - coalesce(d.installments_due_cents, 0) as scheduled_remaining_cents
+    from active_plans as p
+    left join plan_due as d on d.plan_id = p.plan_id
+    where p.rank_no = 1
+),
+
+protections as (
+    select distinct lease_id
+    from active_plans
+    where kind in ('overindebtedness', 'moratorium')
+),
+
+erasures as (
+    select distinct lease_id
+    from plans
+    where kind = 'overindebtedness'
+      and status = 'erased'
+      and closed_on <= :as_of
+      and lease_id in (select lease_id from scope)
+),
+
+final as (
+    select
+        s.lease_id,
+        s.agency_id,
+        s.stage,
+        s.start_on <= :as_of and (s.end_on is null or s.end_on > :as_of) as is_in_place,
+        s.start_on <= :as_of and s.end_on is not null and s.end_on <= :as_of as is_departed,
+        coalesce(b.balance_cents, 0) as balance_cents,
+        s.monthly_due_cents,
+        s.rent_cents + s.charges_cents as gross_due_cents,
+        s.rent_cents + s.charges_cents - s.benefit_cents as effort_numerator_cents,
+        s.income_cents,
+        ds.debt_since,
+        a.arrears_start,
+        lp.last_payment_on,
+        lp.last_payment_cents,
+        la.last_action_on,
+        la.last_action_kind,
+        coalesce(ep.balance_prev_month_end_cents, 0) as balance_prev_month_end_cents,
+        coalesce(ep.episodes_started, 0) as episodes_started_12m,
+        coalesce(ep.episodes_closed, 0) as episodes_closed_12m,
+        coalesce(lm.months_paid_late, 0) as months_paid_late_6m,
+        cp.active_plan_id,
+        cp.active_plan_kind,
+        cp.scheduled_remaining_cents,
+        pr.lease_id is not null as is_protected,
+        er.lease_id is not null as is_debt_erased,
+        trim(coalesce(s.forwarding_address_line1, '')) <> ''
+            and trim(coalesce(s.forwarding_city, '')) <> '' as has_forwarding_address
+    from scope as s
+    left join balances as b on b.lease_id = s.lease_id
+    left join episodes as ep on ep.lease_id = s.lease_id
+    left join arrears_starts as a on a.lease_id = s.lease_id
+    left join debts_since as ds on ds.lease_id = s.lease_id
+    left join late_months as lm on lm.lease_id = s.lease_id
+    left join last_payments as lp on lp.lease_id = s.lease_id
+    left join last_actions as la on la.lease_id = s.lease_id
+    left join current_plans as cp on cp.lease_id = s.lease_id
+    left join protections as pr on pr.lease_id = s.lease_id
+    left join erasures as er on er.lease_id = s.lease_id
+)
+
+select * from final
