@@ -50,7 +50,7 @@ def build_step_dag(step):
         dag_id=step.id,
         description=f"Étape {step.number} — {step.title}",
         doc_md=_doc_md(step),
-        schedule=PlanStepTimetable.from_schedule(step.schedule),
+        schedule=PlanStepTimetable(step.schedule),
         start_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
         catchup=False,
         max_active_runs=1,
