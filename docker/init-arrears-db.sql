@@ -1,0 +1,2 @@
+create user arrears with password 'arrears';
+create database arrears owner arrears;
