@@ -105,7 +105,7 @@ def cmd_approve(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from arrears.demo import run_demo
+    from arrears.demo_month import run_demo
 
     return run_demo(leases=args.leases, seed=args.seed, month=args.month, steps_only=args.seed_only)
 
@@ -116,6 +116,20 @@ def cmd_report(args) -> int:
     paths = write_report(_engine(args), args.month, out_dir=args.out)
     for path in paths:
         print(path)
+    return 0
+
+
+def cmd_ui(args) -> int:
+    import os
+
+    from arrears import airflow_env
+
+    airflow_env.configure()
+    airflow_env.ensure_metadata_db()
+    print("Airflow UI on http://127.0.0.1:8080 — user admin, password in "
+          f"{os.environ['AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE']} (Ctrl-C stops it)")
+    airflow_bin = Path(sys.executable).with_name("airflow")
+    os.execv(str(airflow_bin), [str(airflow_bin), "standalone"])
     return 0
 
 
@@ -180,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", default="2025-09")
     p.add_argument("--seed-only", action="store_true", help="only generate and import the portfolio")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("ui", help="start Airflow locally (airflow standalone) on http://127.0.0.1:8080")
+    p.set_defaults(func=cmd_ui)
 
     p = sub.add_parser("report", help="the monthly KPI report (HTML, PDF, XLSX)")
     p.add_argument("--month", required=True)
