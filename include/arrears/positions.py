@@ -30,6 +30,14 @@ COLUMNS: tuple[str, ...] = tuple(c.name for c in LeasePosition.__table__.columns
 """The columns of ``lease_positions``, in the order of the model (``as_of`` and ``lease_id`` first)."""
 
 DATE_COLUMNS = ("as_of", "debt_since", "arrears_start", "last_payment_on", "last_action_on")
+# pandas dtypes of the frame; every other column (text, dates, Decimal ratios) is ``object`` with None.
+_FRAME_DTYPES = {
+    "balance_cents": "int64", "monthly_due_cents": "int64", "balance_prev_month_end_cents": "int64",
+    "episodes_started_12m": "int64", "episodes_closed_12m": "int64", "months_paid_late_6m": "int64",
+    "debt_age_days": "Int64", "arrears_age_days": "Int64", "last_payment_cents": "Int64",
+    "is_in_place": bool, "is_departed": bool, "is_protected": bool, "is_debt_erased": bool,
+    "has_forwarding_address": bool, "plan_respected": "boolean",
+}
 _CENT = Decimal("0.01")
 _BASIS_POINT = Decimal("0.0001")
 _CHUNK = 900  # lease ids per query when a list is given (SQLite's bound-variable limit)
@@ -166,27 +174,20 @@ def compute_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | N
     import pandas as pd
 
     rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days)
-    frame = pd.DataFrame.from_records(rows, columns=list(COLUMNS))
-    for name in ("debt_age_days", "arrears_age_days", "last_payment_cents"):
-        frame[name] = frame[name].astype("Int64")
-    for name in ("balance_cents", "monthly_due_cents", "balance_prev_month_end_cents",
-                 "episodes_started_12m", "episodes_closed_12m", "months_paid_late_6m"):
-        frame[name] = frame[name].astype("int64")
-    for name in ("is_in_place", "is_departed", "is_protected", "is_debt_erased", "has_forwarding_address"):
-        frame[name] = frame[name].astype(bool)
-    frame["plan_respected"] = frame["plan_respected"].astype("boolean")
-    for name in ("months_in_arrears", "effort_rate", *DATE_COLUMNS):
-        frame[name] = frame[name].astype(object)
-    return frame
+    return pd.DataFrame({
+        name: pd.Series([row[name] for row in rows], dtype=_FRAME_DTYPES.get(name, object))
+        for name in COLUMNS
+    })
 
 
 def positions_frame(conn: Connection, as_of: dt.date, **options: Any) -> pd.DataFrame:
     """What ``arrears positions --as-of DATE`` prints: lease_id first, money in cents, dates ISO."""
+    import pandas as pd
+
     frame = compute_positions(conn, as_of, **options)
-    for name in DATE_COLUMNS:
-        frame[name] = frame[name].map(lambda v: v.isoformat() if v is not None else None).astype(object)
-    for name in ("months_in_arrears", "effort_rate"):
-        frame[name] = frame[name].map(lambda v: str(v) if v is not None else None).astype(object)
+    for name in (*DATE_COLUMNS, "months_in_arrears", "effort_rate"):
+        values = [None if v is None else v.isoformat() if isinstance(v, dt.date) else str(v) for v in frame[name]]
+        frame[name] = pd.Series(values, index=frame.index, dtype=object)
     order = ["lease_id", *[c for c in COLUMNS if c != "lease_id"]]
     return frame[order]
 
