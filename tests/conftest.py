@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -18,6 +19,17 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "plugins"))
+
+# Tests never write into the project's var/ or output/, and Airflow (configured before its first import in
+# this process) runs from a throwaway home with its own SQLite metadata database.
+_SESSION_TMP = Path(tempfile.mkdtemp(prefix="arrears-tests-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_SESSION_TMP / "airflow"))
+os.environ["ARREARS_VAR_DIR"] = str(_SESSION_TMP / "var")
+os.environ["ARREARS_OUTPUT_DIR"] = str(_SESSION_TMP / "output")
+os.environ.pop("ARREARS_DB_URL", None)
+from arrears import airflow_env
+
+airflow_env.configure()
 
 PG_ADMIN_URL = os.environ.get("ARREARS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
