@@ -13,7 +13,6 @@ import datetime as dt
 import os
 
 from airflow.sdk import Asset, dag, task
-
 from arrears.settings import PROJECT_ROOT
 
 PORTFOLIO = Asset(name="arrears_portfolio", uri=f"file://{PROJECT_ROOT / 'var' / 'portfolio'}")
@@ -35,7 +34,6 @@ def import_drop_folder():
     @task(outlets=[PORTFOLIO])
     def load_drop_folder() -> dict:
         from airflow.exceptions import AirflowSkipException
-
         from arrears.drop_folder import run_drop_folder_import
 
         counts = run_drop_folder_import(DROP_DIR)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.sdk import Asset, dag, get_current_context, task
-
 from arrears.settings import PROJECT_ROOT
 from arrears_timetable import PlanStepTimetable
 
