@@ -51,7 +51,9 @@ def test_every_dag_round_trips_through_serialization(dagbag):
         data = DagSerialization.to_dict(dag)
         back = DagSerialization.from_dict(data)
         assert back.dag_id == dag_id
-        assert back.timetable.summary == dag.timetable.summary
+        assert type(back.timetable).__name__ == type(dag.timetable).__name__
+        if type(dag.timetable).__name__ == "PlanStepTimetable":
+            assert back.timetable == dag.timetable
         assert {t.task_id for t in back.tasks} == {t.task_id for t in dag.tasks}
 
 
