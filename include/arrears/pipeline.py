@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from arrears.files import ensure_dir, write_atomic
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 100  # letters per rendering task: one WeasyPrint document per chunk (about +1 MB per letter)
+# Letters per rendering task: one WeasyPrint document per chunk (about +1 MB per letter while laid out).
+CHUNK_SIZE = int(os.environ.get("ARREARS_RENDER_CHUNK", "100"))
 
 
 @dataclass(frozen=True)
