@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
+import re
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -101,10 +102,12 @@ def run_sql(conn: Connection, name: str, params: dict[str, Any],
             lease_ids: list[str] | None = None) -> list[dict[str, Any]]:
     """Run ``include/sql/cohorts/<name>.sql`` with bind parameters; ``lease_ids`` fills ``:lease_ids``
     (chunked). Rows come back as dicts with dates and booleans typed the same on both back-ends."""
-    binds = [bindparam(k, type_=Date) for k, v in params.items() if isinstance(v, dt.date)]
+    sql = sql_text(name)
+    binds = [bindparam(k, type_=Date) for k, v in params.items()
+             if isinstance(v, dt.date) and re.search(rf":{k}\b", sql)]
     if lease_ids is not None:
         binds.append(bindparam("lease_ids", expanding=True, type_=String))
-    query = text(sql_text(name)).bindparams(*binds)
+    query = text(sql).bindparams(*binds)
     if lease_ids is None:
         return [_normalise(dict(r)) for r in conn.execute(query, params).mappings()]
     rows: list[dict[str, Any]] = []

@@ -94,6 +94,7 @@ class Decision:
     changes: tuple[StateChange, ...] = ()
     reasons: tuple[str, ...] = ()    # why the lease gets what it gets, in French, for officers
     figures: dict[str, Any] = field(default_factory=dict)  # balance_cents, months_in_arrears, …
+    approved: bool | None = None     # steps needing approval (6, 14): the manager's answer, None = not answered
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -115,6 +116,7 @@ class Decision:
             changes=tuple(StateChange(**c) for c in data.get("changes") or ()),
             reasons=tuple(data.get("reasons") or ()),
             figures=dict(data.get("figures") or {}),
+            approved=data.get("approved"),
         )
 
 
