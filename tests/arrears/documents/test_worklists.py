@@ -1,0 +1,195 @@
+"""Officers' worklists: XLSX read back with openpyxl, PDF text read back with pypdf, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import stat
+
+import pytest
+from arrears import models as m
+from arrears.decision import ChecklistItem, Decision, TaskOrder
+from arrears.documents.worklists import write_worklists
+from factories import Portfolio
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy.orm import Session
+
+AS_OF = dt.date(2025, 9, 25)
+NBSP = "\u00a0"
+NASTY = "<b>Dupont</b> & {{ 7*7 }}"
+
+
+def pdf_text(path) -> str:
+    reader = PdfReader(io.BytesIO(path.read_bytes()))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def flat(text: str) -> str:
+    """PDF text with no-break and narrow spaces as plain spaces, for readable assertions."""
+    return text.replace(NBSP, " ").replace("\u202f", " ")
+
+
+def decision(lease_id, *, step=5, step_id="files_without_action", priority=2, staff="S1", balance=60000,
+             arrears_start="2025-06-01", debt_age=116, months="1.00", due_on="2025-10-05",
+             checklist=(), profile="P4", title="Appeler le locataire", extra_tasks=()) -> Decision:
+    tasks = (TaskOrder(kind="no_action_review", title=title, staff_id=staff, priority=priority,
+                       due_on=dt.date.fromisoformat(due_on) if due_on else None,
+                       checklist=tuple(ChecklistItem(label, state) for label, state in checklist)),
+             *extra_tasks)
+    return Decision(
+        lease_id=lease_id, step=step, step_id=step_id, period="2025-09", as_of=AS_OF, profile=profile,
+        profile_reasons=("Premier impayé depuis un an",), tasks=tasks,
+        reasons=("Aucune action depuis 30 jours",),
+        figures={"balance_cents": balance, "monthly_due_cents": 60000, "months_in_arrears": months,
+                 "arrears_start": arrears_start, "debt_since": arrears_start, "debt_age_days": debt_age},
+    )
+
+
+@pytest.fixture
+def portfolio(engine):
+    p = Portfolio(engine)
+    p.session.add(m.Staff(staff_id="S2", agency_id="A1", role="recovery_officer", first_name="Paul",
+                          last_name="Girard"))
+    p.session.flush()
+    for lease_id in ("L1", "L2", "L3", "L4", "00417", "L6"):
+        p.lease(lease_id)
+    # A tenant whose name looks like markup and a template expression, plus a second holder.
+    tenant = p.session.get(m.Tenant, "L1-T1")
+    tenant.first_name, tenant.last_name = "Jean", NASTY
+    tenant.phone_home, tenant.phone_work = "04 78 00 00 01", "04 72 99 99 99"
+    p.session.add(m.Tenant(tenant_id="L1-T2", lease_id="L1", is_holder=True, civility="M.", first_name="Marc",
+                           last_name="Petit", phone_mobile="07 00 00 00 02"))
+    p.session.add(m.Tenant(tenant_id="L1-T3", lease_id="L1", is_holder=True, civility="M.", first_name="Louis",
+                           last_name="Ancien", phone_mobile="06 99 99 99 99", is_deceased=True))
+    # A formula-looking name must stay text in Excel.
+    p.session.get(m.Tenant, "L6-T1").last_name = "=HYPERLINK(\"http://x\")"
+    p.monthly("L1", "2025-06", 4)
+    p.pay("L1", "2025-07-03", 250_00)
+    p.pay("L1", "2025-08-10", 120_44, kind="direct_debit")
+    p.pay("L1", "2025-09-30", 99_00)            # after D: not the last payment at D
+    p.action("L1", "2025-07-20", "phone_call", outcome="no_answer")
+    p.action("L1", "2025-10-01", "letter")      # after D
+    p.commit()
+    return p
+
+
+@pytest.fixture
+def decisions():
+    return [
+        decision("L1", priority=2, balance=123456, arrears_start="2025-06-01", debt_age=116, months="2.06",
+                 checklist=[("Appel sur tous les numéros", "done"), ("Contact MDM / CCAS", "missing"),
+                            ("Convocation", "done_by_run")]),
+        decision("L2", priority=1, balance=50000, arrears_start="2025-07-01", debt_age=86),
+        decision("L3", priority=2, balance=90000, arrears_start="2025-03-01", debt_age=208),
+        decision("L4", priority=2, balance=200000, arrears_start="2025-06-01", debt_age=116, staff="S2"),
+        decision("00417", priority=2, balance=150000, arrears_start="2025-06-01", debt_age=116),
+        decision("L6", priority=3, balance=None, arrears_start=None, debt_age=None, months=None, due_on=None,
+                 profile=None),
+    ]
+
+
+def test_one_pair_of_files_per_officer(engine, portfolio, decisions, tmp_path):
+    paths = write_worklists(engine, decisions, tmp_path, step_title="Dossiers sans action", as_of=AS_OF)
+    names = sorted(p.name for p in paths)
+    assert names == [
+        "worklist_files_without_action_2025-09_S1.pdf", "worklist_files_without_action_2025-09_S1.xlsx",
+        "worklist_files_without_action_2025-09_S2.pdf", "worklist_files_without_action_2025-09_S2.xlsx",
+    ]
+    for path in paths:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_xlsx_header_filter_formats_and_sort_order(engine, portfolio, decisions, tmp_path):
+    write_worklists(engine, decisions, tmp_path, step_title="Dossiers sans action", as_of=AS_OF)
+    ws = load_workbook(tmp_path / "worklist_files_without_action_2025-09_S1.xlsx").active
+    header = [c.value for c in ws[1]]
+    assert header[:3] == ["Priorité", "Bail", "Locataire(s)"]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == f"A1:{ws.cell(1, len(header)).column_letter}6"
+    col = {name: i + 1 for i, name in enumerate(header)}
+    leases = [ws.cell(r, col["Bail"]).value for r in range(2, ws.max_row + 1)]
+    # priority 1 first; then oldest arrears start (L3: March), then largest balance (00417 before L1); L6 last.
+    assert leases == ["L2", "L3", "00417", "L1", "L6"]
+    l1 = leases.index("L1") + 2
+    assert ws.cell(l1, col["Solde"]).value == pytest.approx(1234.56)
+    assert ws.cell(l1, col["Solde"]).number_format == '#,##0.00 "€"'
+    start = ws.cell(l1, col["Début de l'impayé"])
+    assert start.value.date() == dt.date(2025, 6, 1) and start.number_format == "dd/mm/yyyy"
+    assert ws.cell(l1, col["Ancienneté de la dette (jours)"]).value == 116
+    assert ws.cell(l1, col["Mois d'impayé"]).value == pytest.approx(2.06)
+    # Living holders only; the deceased holder is not listed; the name prints literally.
+    assert ws.cell(l1, col["Locataire(s)"]).value == f"Mme Jean {NASTY}\nM. Marc Petit"
+    assert ws.cell(l1, col["Tél. mobile"]).value == f"06 12 34 56 78 ({NASTY})\n07 00 00 00 02 (Petit)"
+    assert ws.cell(l1, col["Tél. travail (employeur)"]).value == f"04 72 99 99 99 ({NASTY})"
+    # Last payment and last action at D (later ones ignored).
+    assert ws.cell(l1, col["Dernier paiement"]).value.date() == dt.date(2025, 8, 10)
+    assert ws.cell(l1, col["Montant dernier paiement"]).value == pytest.approx(120.44)
+    assert ws.cell(l1, col["Dernière action"]).value.date() == dt.date(2025, 7, 20)
+    assert ws.cell(l1, col["Nature dernière action"]).value == "Appel téléphonique (sans réponse)"
+    assert ws.cell(l1, col["Incontournables"]).value == (
+        "Appel sur tous les numéros : fait\nContact MDM / CCAS : à faire\nConvocation : fait par ce traitement")
+    assert ws.cell(l1, col["Échéance"]).value.date() == dt.date(2025, 10, 5)
+    assert ws.cell(l1, col["Profil"]).value == "P4 — Difficulté passagère"
+    assert ws.cell(leases.index("00417") + 2, col["Bail"]).value == "00417"   # leading zeros kept
+    l6 = leases.index("L6") + 2
+    assert ws.cell(l6, col["Locataire(s)"]).value == 'Mme Nadia =HYPERLINK("http://x")'
+    assert ws.cell(l6, col["Locataire(s)"]).data_type == "s"
+    assert ws.cell(l6, col["Solde"]).value is None
+
+
+def test_pdf_lists_the_rows_with_french_amounts(engine, portfolio, decisions, tmp_path):
+    write_worklists(engine, decisions, tmp_path, step_title="Dossiers sans action", as_of=AS_OF)
+    reader = PdfReader(tmp_path / "worklist_files_without_action_2025-09_S1.pdf")
+    box = reader.pages[0].mediabox
+    assert float(box.width) > float(box.height)     # A4 landscape
+    text = flat(pdf_text(tmp_path / "worklist_files_without_action_2025-09_S1.pdf"))
+    assert "Claire Martin" in text and "Dossiers sans action" in text
+    assert "1 234,56 €" in text and "120,44 €" in text
+    squeezed = "".join(text.split())
+    assert "".join(NASTY.split()) in squeezed and "49" not in squeezed
+    assert "fait par ce traitement" in text and "à faire" in text
+    assert "Page 1 / 1" in text
+    assert text.index("L2") < text.index("L3") < text.index("00417") < text.index("L1 ")
+    other = flat(pdf_text(tmp_path / "worklist_files_without_action_2025-09_S2.pdf"))
+    assert "Paul Girard" in other and "2 000,00 €" in other and "L1 " not in other
+
+
+def test_tasks_for_two_people_split_and_missing_staff_falls_back_to_officer(engine, portfolio, tmp_path):
+    visit = TaskOrder(kind="home_visit", title="Visite à domicile", staff_id="C1", priority=1)
+    ds = [decision("L1", staff=None, extra_tasks=(visit,)), decision("L2", step=3, step_id="x", staff="S2")]
+    ds[1] = Decision(**{**ds[1].__dict__, "step_id": "files_without_action", "tasks": ()})  # no task: no list
+    paths = write_worklists(engine, ds, tmp_path, step_title="Dossiers sans action", as_of=AS_OF)
+    assert sorted(p.name for p in paths if p.suffix == ".xlsx") == [
+        "worklist_files_without_action_2025-09_C1.xlsx", "worklist_files_without_action_2025-09_S1.xlsx"]
+    ws = load_workbook(tmp_path / "worklist_files_without_action_2025-09_C1.xlsx").active
+    assert ws.max_row == 2 and ws["B2"].value == "L1" and ws["A2"].value == 1
+
+
+def test_hand_over_list_has_every_decision(engine, portfolio, decisions, tmp_path):
+    ds = [*decisions, Decision(lease_id="L3", step=14, step_id="files_without_action", period="2025-09",
+                                as_of=AS_OF, figures={"balance_cents": 100})]
+    paths = write_worklists(engine, ds, tmp_path, step_title="Passage en pertes", as_of=AS_OF,
+                            title="Liste pour la comptabilité", group_by=None, file_prefix="accounting_list")
+    assert [p.name for p in paths] == ["accounting_list_files_without_action_2025-09.xlsx",
+                                       "accounting_list_files_without_action_2025-09.pdf"]
+    ws = load_workbook(paths[0]).active
+    assert ws.max_row == 1 + len(ds)
+    assert "Liste pour la comptabilité" in flat(pdf_text(paths[1]))
+
+
+def test_no_decisions_no_files(engine, tmp_path):
+    assert write_worklists(engine, [], tmp_path, step_title="x", as_of=AS_OF) == []
+
+
+def test_all_holders_deceased_shows_succession(sqlite_engine, tmp_path):
+    p = Portfolio(sqlite_engine)
+    p.lease("L9", deceased=True)
+    p.commit()
+    with Session(sqlite_engine) as s:
+        assert s.get(m.Tenant, "L9-T1").is_deceased
+    write_worklists(sqlite_engine, [decision("L9")], tmp_path, step_title="x", as_of=AS_OF)
+    ws = load_workbook(tmp_path / "worklist_files_without_action_2025-09_S1.xlsx").active
+    assert ws["C2"].value.startswith("Succession — aucun titulaire en vie")
+    assert ws["D2"].value is None  # no phone of a deceased holder
