@@ -115,6 +115,7 @@ class StepSpec:
     documents: tuple[str, ...]
     thresholds: dict[str, Any]
     letters: dict[str, dict[str, str]]   # role -> {"default": template, "P3": template, ...}
+    description: str = ""            # what the step is for, in French (DAG documentation)
     hour: int = 7
     minute: int = 0
     timezone: str = "Europe/Paris"
@@ -147,6 +148,10 @@ class StepSpec:
     @property
     def dag_id(self) -> str:
         return self.id
+
+    @property
+    def purpose_fr(self) -> str:
+        return self.description
 
 
 @dataclass(frozen=True)
@@ -398,8 +403,9 @@ def load_plan(path: Path | str | None = None) -> Plan:
                          f"{template}/ and not a letter type: {', '.join(LETTER_TYPES)})")
             letters[role] = {"default": letters[role]["default"], **by_profile}
 
+        description = check_type("description", str) or ""
         steps.append(StepSpec(
-            number=number, id=step_id, title=title.strip(), week=week, day=day, window_end=window_end,
+            number=number, id=step_id, title=title.strip(), description=description.strip(), week=week, day=day, window_end=window_end,
             continuous=continuous, weekday=weekday, needs_approval=needs_approval, enabled=enabled,
             actions=actions, documents=documents, thresholds=thresholds, letters=letters,
             hour=merged["hour"], minute=merged["minute"], timezone=merged["timezone"], region=region,

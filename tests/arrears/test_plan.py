@@ -19,6 +19,13 @@ def line_of(text: str, pattern: str, after: str | None = None) -> int:
     return next(i for i in range(start, len(lines)) if re.search(pattern, lines[i])) + 1
 
 
+def in_step(text: str, step_id: str, old: str, new: str) -> str:
+    """``text`` with the first line ``old`` of step ``step_id``'s block replaced by ``new``."""
+    start = text.index(f'id = "{step_id}"')
+    at = text.index(old, start)
+    return text[:at] + new + text[at + len(old):]
+
+
 def load_text(tmp_path, text: str):
     path = tmp_path / "plan.toml"
     path.write_text(text, encoding="utf-8")
@@ -68,8 +75,7 @@ def test_schedule_builds_the_calendar_schedule():
 
 
 def test_day_32_names_the_line(tmp_path):
-    text = TEXT.replace('id = "new_tenants"\ntitle = "Nouveaux entrants"\nweek = 2\nday = 10',
-                        'id = "new_tenants"\ntitle = "Nouveaux entrants"\nweek = 2\nday = 32')
+    text = in_step(TEXT, "new_tenants", "day = 10\n", "day = 32\n")
     line = line_of(text, r"^day = 32")
     with pytest.raises(PlanError) as err:
         load_text(tmp_path, text)
@@ -105,7 +111,7 @@ def test_unknown_keys_and_thresholds(tmp_path):
     line = line_of(text, r"^max_balanse_cents")
     with pytest.raises(PlanError, match=rf"line {line}: step 'small_balances': unknown threshold 'max_balanse_cents'"):
         load_text(tmp_path, text)
-    text = TEXT.replace("week = 3\nday = 20", "week = 3\nday = 20\ncolour = \"red\"")
+    text = in_step(TEXT, "repeat_debtors", "day = 20\n", "day = 20\ncolour = \"red\"\n")
     line = line_of(text, r"^colour")
     with pytest.raises(PlanError, match=rf"line {line}: step 'repeat_debtors': unknown key 'colour'"):
         load_text(tmp_path, text)
@@ -125,8 +131,8 @@ def test_duplicate_id_and_missing_step(tmp_path):
 
 
 def test_changed_threshold_and_day_are_used(tmp_path):
-    text = TEXT.replace("max_balance_cents = 10000 ", "max_balance_cents = 15000 ").replace(
-        'title = "Dossiers sans action"\nweek = 4\nday = 25', 'title = "Dossiers sans action"\nweek = 4\nday = 26')
+    text = in_step(TEXT.replace("max_balance_cents = 10000 ", "max_balance_cents = 15000 "),
+                   "files_without_action", "day = 25\n", "day = 26\n")
     plan = load_text(tmp_path, text)
     assert plan.step(1).threshold("max_balance_cents") == 15000
     assert plan.step(5).day == 26
