@@ -1,0 +1,185 @@
+"""Mailroom batches: one print-ready PDF per letter class (simple, registered) and the deposit list.
+
+``assemble_batches(rendered_docs, out_dir, step=…, period=…, as_of=…, batch_id_prefix=…)`` sorts the
+letters of each class by postcode then addressee name (foreign addresses last), and merges (pypdf):
+
+- a cover sheet (batch id, step and title, date, letters, sheets), followed by a blank back;
+- each letter, followed by a blank page when it has an odd page count, so that every letter starts on a
+  new sheet when the batch is printed duplex;
+
+and, for registered letters, the deposit list (liste de dépôt: line, registered number, addressee,
+postcode, town, R level, acknowledgement requested) as PDF and as CSV (``;``, UTF-8 with BOM for Excel).
+Files are written atomically, mode 0600, into ``out_dir/batches/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from arrears.documents.render import html_document, render_html
+from arrears.files import ensure_dir, write_atomic
+
+CLASSES = ("simple", "registered")
+log = logging.getLogger(__name__)
+DEPOSIT_HEADER = ("ligne", "numero_recommande", "destinataire", "code_postal", "commune", "pays", "niveau",
+                  "avis_de_reception")
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    letter_class: str                 # simple | registered
+    step: int
+    period: str
+    path: str                         # the print-ready batch PDF
+    letters: int
+    sheets: int                       # sheets of paper printed duplex, cover sheet included
+    pages: int                        # pages of the batch PDF, blank backs included
+    blank_pages: int
+    document_ids: list[str] = field(default_factory=list)
+    deposit_pdf: str | None = None
+    deposit_csv: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _get(doc: Any, name: str, default: Any = None) -> Any:
+    if isinstance(doc, dict):
+        return doc.get(name, default)
+    return getattr(doc, name, default)
+
+
+def _is_registered(doc: Any) -> bool:
+    return bool(_get(doc, "registered"))
+
+
+def sort_key(doc: Any) -> tuple:
+    """Postcode, then addressee name (French addresses first, then abroad by country)."""
+    country = _get(doc, "country") or ""
+    return (1 if country else 0, country, _get(doc, "postcode") or "", (_get(doc, "sort_name") or "").upper(),
+            _get(doc, "lease_id") or "")
+
+
+def _step_title(step: int) -> str:
+    try:
+        from arrears.plan import load_plan  # the plan file names each step (another module; optional here)
+
+        plan = load_plan()
+        for s in getattr(plan, "steps", ()):
+            if getattr(s, "number", None) == step:
+                return s.title
+    except Exception as exc:  # noqa: BLE001 - the title is a convenience on the cover sheet
+        log.debug("no step title from the plan file: %s", exc)
+    return f"étape {step}"
+
+
+def _pdf_bytes(html: str) -> bytes:
+    return html_document(html).write_pdf()
+
+
+def deposit_rows(docs: Sequence[Any], *, level: str, acknowledgement: bool) -> list[dict[str, Any]]:
+    rows = []
+    for line, doc in enumerate(docs, start=1):
+        number = _get(doc, "number")
+        if not number:
+            raise ValueError(f"lease {_get(doc, 'lease_id')}: registered letter without a registered number")
+        rows.append({"line": line, "number": number, "addressee": _get(doc, "addressee") or "",
+                     "postcode": _get(doc, "postcode") or "", "town": _get(doc, "town") or "",
+                     "country": _get(doc, "country") or "FRANCE", "level": level,
+                     "ar": "Oui" if acknowledgement else "Non", "lease_id": _get(doc, "lease_id")})
+    return rows
+
+
+def deposit_csv(rows: Iterable[dict[str, Any]]) -> str:
+    """The deposit list as CSV text (``;``); written with a UTF-8 BOM so that Excel opens it right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(DEPOSIT_HEADER)
+    for r in rows:
+        writer.writerow([r["line"], r["number"], r["addressee"], r["postcode"], r["town"], r["country"],
+                         r["level"], r["ar"]])
+    return buffer.getvalue()
+
+
+def assemble_batches(rendered_docs: Iterable[Any], out_dir: str | Path, *, step: int, period: str,
+                     as_of: dt.date, batch_id_prefix: str, step_title: str | None = None, landlord=None,
+                     engine=None) -> list[BatchResult]:
+    """Build the batch PDF of each letter class present in ``rendered_docs`` (RenderedLetter or dicts).
+
+    With ``engine``, the ``documents`` rows of the letters get their ``batch_id``.
+    """
+    from pypdf import PdfReader, PdfWriter
+
+    from arrears.landlord import load_landlord
+
+    landlord = landlord or load_landlord()
+    docs = list(rendered_docs)
+    batch_dir = ensure_dir(Path(out_dir) / "batches")
+    title = step_title or _step_title(step)
+    results: list[BatchResult] = []
+    for letter_class in CLASSES:
+        members = sorted((d for d in docs if _is_registered(d) == (letter_class == "registered")), key=sort_key)
+        if not members:
+            continue
+        batch_id = f"{batch_id_prefix}-{letter_class}"
+        readers = [PdfReader(str(_get(d, "path"))) for d in members]
+        pages = [len(r.pages) for r in readers]
+        blank_after = [p % 2 for p in pages]
+        letter_pages = sum(pages) + sum(blank_after)
+        total_pages = 2 + letter_pages                    # cover + its blank back
+        sheets = total_pages // 2
+        rows = (deposit_rows(members, level=landlord.registered_level, acknowledgement=landlord.acknowledgement)
+                if letter_class == "registered" else [])
+        context = {
+            "landlord": landlord.to_context(), "batch_id": batch_id, "letter_class": letter_class,
+            "step": step, "step_title": title, "period": period, "as_of": as_of, "letters": len(members),
+            "sheets": sheets, "pages": total_pages, "blank_pages": sum(blank_after) + 1,
+            "level": landlord.registered_level, "acknowledgement": landlord.acknowledgement,
+            "first_number": rows[0]["number"] if rows else "", "last_number": rows[-1]["number"] if rows else "",
+        }
+        cover = PdfReader(io.BytesIO(_pdf_bytes(render_html("letters/mailroom/cover.html", context))))
+        writer = PdfWriter()
+        for page in cover.pages[:1]:
+            writer.add_page(page)
+        box = cover.pages[0].mediabox
+        writer.add_blank_page(width=box.width, height=box.height)
+        for reader, odd in zip(readers, blank_after, strict=True):
+            for page in reader.pages:
+                writer.add_page(page)
+            if odd:
+                last = reader.pages[-1].mediabox
+                writer.add_blank_page(width=last.width, height=last.height)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        path = write_atomic(batch_dir / f"{batch_id}.pdf", buffer.getvalue())
+        result = BatchResult(batch_id=batch_id, letter_class=letter_class, step=step, period=period,
+                             path=str(path), letters=len(members), sheets=sheets, pages=total_pages,
+                             blank_pages=sum(blank_after) + 1,
+                             document_ids=[_get(d, "document_id") for d in members])
+        if rows:
+            pdf = _pdf_bytes(render_html("letters/mailroom/deposit_list.html", {**context, "rows": rows}))
+            result.deposit_pdf = str(write_atomic(batch_dir / f"{batch_id}_liste_de_depot.pdf", pdf))
+            result.deposit_csv = str(write_atomic(batch_dir / f"{batch_id}_liste_de_depot.csv",
+                                                  deposit_csv(rows), encoding="utf-8-sig"))
+        results.append(result)
+        if engine is not None:
+            _mark_batch(engine, result)
+    return results
+
+
+def _mark_batch(engine, result: BatchResult) -> None:
+    from sqlalchemy import update
+
+    from arrears import models as m
+
+    with engine.begin() as conn:
+        conn.execute(update(m.Document).where(m.Document.document_id.in_(result.document_ids))
+                     .values(batch_id=result.batch_id))

@@ -1,0 +1,296 @@
+"""Render the letters of a step: many letters laid out in ONE WeasyPrint document, split into one PDF each.
+
+``render_letters(engine, decisions, out_dir)`` takes the decisions that carry a letter and, per batch of
+``batch_size`` letters:
+
+1. reads each letter's context (``context.letter_context``) and renders its HTML (``templates/letters/
+   <letter_type>/letter.html``); a missing field, an address that cannot be written to NF Z10-011 or a
+   template error fails THAT letter (a :class:`RenderFailure` naming the lease), the others go on;
+2. allocates the registered number of a registered letter (not in a dry run) — once per (lease, step,
+   period): a re-render finds the same number and the same document id;
+3. lays the batch out as one document (each letter a page group starting on a recto) and writes
+   ``out_dir/letters/<lease_id>_<document_id>.pdf`` per letter from ``document.copy(its pages)``;
+4. records a ``documents`` row per letter (not in a dry run; an upsert keyed by the document id).
+
+``render_letters`` on one chunk is self-contained (it opens its own connections), so the orchestration can
+map one Airflow task per chunk; ``render_letters_parallel`` does the same over a process pool.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from arrears import models as m
+from arrears.decision import Decision
+from arrears.documents.address import AddressError
+from arrears.documents.context import document_id_for, letter_context, registered_fields
+from arrears.documents.registered import RegisteredRangeError, allocate, ensure_ranges
+from arrears.documents.render import RenderError, html_document, jinja_env, render_html
+from arrears.files import ensure_dir, write_atomic
+
+log = logging.getLogger(__name__)
+
+STYLESHEET = "letters/letter.css"
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    """One rendered letter: what the mailroom batches and the run summary need (no tenant data logged)."""
+
+    document_id: str
+    lease_id: str
+    step: int
+    period: str
+    letter_type: str
+    variant: str
+    registered: bool
+    number: str | None
+    path: str
+    pages: int
+    postcode: str
+    town: str
+    country: str | None
+    sort_name: str
+    addressee: str
+    address_lines: tuple[str, ...] = ()
+
+    @property
+    def letter_class(self) -> str:
+        return "registered" if self.registered else "simple"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RenderFailure:
+    lease_id: str
+    message: str
+
+
+@dataclass
+class RenderResult:
+    rendered: list[RenderedLetter] = field(default_factory=list)
+    failures: list[RenderFailure] = field(default_factory=list)
+    dry_run: bool = False
+
+    def extend(self, other: RenderResult) -> None:
+        self.rendered.extend(other.rendered)
+        self.failures.extend(other.failures)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for the run summary (ids and messages only: the messages name leases and fields)."""
+        return {
+            "letters": len(self.rendered),
+            "registered": sum(1 for r in self.rendered if r.registered),
+            "pages": sum(r.pages for r in self.rendered),
+            "failures": [{"lease_id": f.lease_id, "message": f.message} for f in self.failures],
+            "dry_run": self.dry_run,
+        }
+
+
+def template_for(letter_type: str) -> str:
+    """``letters/<type>/letter.html`` (a landlord's own type is a folder with that name)."""
+    if not re.fullmatch(r"[a-z0-9_]+", letter_type or ""):
+        raise RenderError(f"letter type {letter_type!r} is not a template name")
+    return f"letters/{letter_type}/letter.html"
+
+
+def safe_filename(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:80] or "_"
+
+
+def wrap_document(fragments: Iterable[str]) -> str:
+    """The batch document: one stylesheet, the letters' sections one after the other."""
+    return ('<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+            f'<link rel="stylesheet" href="{STYLESHEET}"><title>Courriers</title></head><body>'
+            + "".join(fragments) + "</body></html>")
+
+
+def _existing_document_id(conn, decision: Decision) -> str | None:
+    return conn.execute(
+        select(m.Document.document_id).where(
+            m.Document.lease_id == decision.lease_id, m.Document.step == decision.step,
+            m.Document.period == decision.period, m.Document.letter_class.is_not(None))
+        .order_by(m.Document.created_at)).scalars().first()
+
+
+def _record(conn, rows: list[RenderedLetter]) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    values = [{"document_id": r.document_id, "lease_id": r.lease_id, "step": r.step, "period": r.period,
+               "doc_type": r.letter_type, "variant": r.variant, "letter_class": r.letter_class,
+               "registered_number": r.number, "path": r.path, "pages": r.pages, "created_at": now}
+              for r in rows]
+    stmt = insert(m.Document.__table__).values(values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["document_id"],
+        set_={"path": stmt.excluded.path, "pages": stmt.excluded.pages,
+              "registered_number": stmt.excluded.registered_number, "variant": stmt.excluded.variant,
+              "doc_type": stmt.excluded.doc_type, "letter_class": stmt.excluded.letter_class})
+    conn.execute(stmt)
+
+
+def _sort_name(ctx: dict) -> str:
+    h = ctx["holders"][0]
+    return f"{h['last_name']} {h['first_name']}".upper()
+
+
+def _prepare(conn, decision: Decision, landlord, dry_run: bool) -> tuple[dict, str]:
+    """Context + HTML of one letter; allocates its registered number once the data is complete."""
+    order = decision.letter
+    template = template_for(order.letter_type)
+    jinja_env().get_template(template)  # an unknown letter type fails here, before any number is taken
+    document_id = _existing_document_id(conn, decision) if not dry_run else None
+    document_id = document_id or document_id_for(decision.lease_id, decision.step, decision.period)
+    ctx = letter_context(conn, decision, landlord, document_id=document_id, dry_run=dry_run)
+    if conn.in_transaction():
+        conn.commit()
+    html = render_html(template, ctx)  # first pass: a template error or missing field fails before a number
+    if order.registered and not dry_run:
+        number = allocate(conn, decision.lease_id, decision.step, decision.period, document_id,
+                          level=landlord.registered_level)
+        ctx.update(registered_fields(number))
+        html = render_html(template, ctx)
+    return ctx, html
+
+
+def _letter_pages(document, document_ids: Sequence[str]) -> dict[str, list]:
+    """Pages of each letter in the laid-out batch, from the anchors ``doc-<id>`` … ``end-<id>``."""
+    starts: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            if anchor.startswith("doc-"):
+                starts.setdefault(anchor[4:], index)
+            elif anchor.startswith("end-"):
+                ends[anchor[4:]] = index
+    out = {}
+    for doc_id in document_ids:
+        if doc_id not in starts or doc_id not in ends:
+            raise RenderError(f"document {doc_id}: its pages were not found in the laid-out batch")
+        out[doc_id] = document.pages[starts[doc_id]:ends[doc_id] + 1]
+    return out
+
+
+def _layout(items: list[tuple[Decision, dict, str]]):
+    document = html_document(wrap_document(html for _d, _c, html in items))
+    return document, _letter_pages(document, [c["document_id"] for _d, c, _h in items])
+
+
+def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
+                   dry_run: bool = False, landlord=None, batch_size: int = 100) -> RenderResult:
+    """Render the letters of ``decisions`` (those with a letter) into ``out_dir/letters/``."""
+    from arrears.db import engine_for
+    from arrears.landlord import load_landlord
+
+    if isinstance(engine, str):
+        engine = engine_for(engine)
+    landlord = landlord or load_landlord()
+    batch_size = max(1, int(batch_size))
+    letters_dir = ensure_dir(Path(out_dir) / "letters")
+    result = RenderResult(dry_run=dry_run)
+    todo = [d for d in decisions if d.letter is not None]
+    if not todo:
+        return result
+
+    with engine.connect() as conn:
+        if not dry_run and any(d.letter.registered for d in todo):
+            ensure_ranges(conn, landlord)
+            conn.commit()
+        for start in range(0, len(todo), batch_size):
+            items: list[tuple[Decision, dict, str]] = []
+            for decision in todo[start:start + batch_size]:
+                try:
+                    ctx, html = _prepare(conn, decision, landlord, dry_run)
+                    items.append((decision, ctx, html))
+                except (RenderError, AddressError, RegisteredRangeError) as exc:
+                    if conn.in_transaction():
+                        conn.rollback()
+                    result.failures.append(RenderFailure(decision.lease_id, str(exc)))
+            if not items:
+                continue
+            try:
+                laid_out = [(_layout(items), items)]
+            except Exception:  # noqa: BLE001 - isolate the letter that breaks the layout
+                log.warning("batch layout failed; laying out its %d letters one by one", len(items))
+                laid_out = []
+                for item in items:
+                    try:
+                        laid_out.append((_layout([item]), [item]))
+                    except Exception as exc:  # noqa: BLE001
+                        result.failures.append(RenderFailure(item[0].lease_id, f"layout failed: {exc}"))
+            batch_rows: list[RenderedLetter] = []
+            for (document, pages_of), group in laid_out:
+                for decision, ctx, _html in group:
+                    doc_id = ctx["document_id"]
+                    pages = pages_of[doc_id]
+                    path = letters_dir / f"{safe_filename(decision.lease_id)}_{doc_id}.pdf"
+                    write_atomic(path, document.copy(pages).write_pdf())
+                    address = ctx["address"]
+                    batch_rows.append(RenderedLetter(
+                        document_id=doc_id, lease_id=decision.lease_id, step=decision.step,
+                        period=decision.period, letter_type=decision.letter.letter_type,
+                        variant=decision.letter.variant or "default", registered=bool(decision.letter.registered),
+                        number=ctx["registered_number"], path=str(path), pages=len(pages),
+                        postcode=address["postcode"], town=address["town"], country=address["country"],
+                        sort_name=_sort_name(ctx), addressee=address["lines"][0],
+                        address_lines=tuple(address["lines"])))
+            if not dry_run:
+                with conn.begin():
+                    _record(conn, batch_rows)
+            result.rendered.extend(batch_rows)
+    log.info("rendered %d letters, %d failures", len(result.rendered), len(result.failures))
+    return result
+
+
+def _engine_url(engine: Engine | str) -> str:
+    if isinstance(engine, str):
+        return engine
+    return engine.url.render_as_string(hide_password=False)
+
+
+def _render_chunk(url: str, decisions: list[Decision], out_dir: str, dry_run: bool, landlord,
+                  batch_size: int) -> RenderResult:
+    return render_letters(url, decisions, out_dir, dry_run=dry_run, landlord=landlord, batch_size=batch_size)
+
+
+def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
+                            workers: int = 2, dry_run: bool = False, landlord=None,
+                            batch_size: int = 100) -> RenderResult:
+    """``render_letters`` over a pool of ``workers`` processes (spawn), one chunk of ``batch_size`` per task."""
+    from arrears.landlord import load_landlord
+
+    landlord = landlord or load_landlord()
+    todo = [d for d in decisions if d.letter is not None]
+    result = RenderResult(dry_run=dry_run)
+    if not todo:
+        return result
+    url = _engine_url(engine)
+    if not dry_run and any(d.letter.registered for d in todo):
+        from arrears.db import engine_for
+
+        with engine_for(url).begin() as conn:  # seed once, before the workers race for numbers
+            ensure_ranges(conn, landlord)
+    chunk = max(1, min(batch_size, -(-len(todo) // max(1, workers))))
+    chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_render_chunk, url, c, str(out_dir), dry_run, landlord, batch_size) for c in chunks]
+        for future in futures:
+            result.extend(future.result())
+    return result
