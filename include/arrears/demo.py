@@ -832,9 +832,10 @@ def _plan_case(b: Builder, i: int, kind: str, agreed_k: int, stop: dt.date | Non
     agreed_m = c.m(-agreed_k)
     missed = tuple(add_months(agreed_m, -k) for k in range(1, r.randint(3, 5)))
     b.regular(end=agreed_m, skip=missed)
-    b.ensure_balance(agreed_m, 40_000)
+    b.ensure_balance(agreed_m, 40_000 if kind == "amicable" else 120_000)
     agreed = business_day_in_month(agreed_m, 15)
-    plan = b.plan(kind, agreed, d.balance(agreed), n=n)
+    debt = d.balance(agreed)
+    plan = b.plan(kind, agreed, debt, n=min(n, max(1, debt // 5000)) if n else 0)  # instalments ≥ 50 €
     b.act(agreed, "plan_agreed", "reached", "Plan signé" if kind == "amicable" else "Plan de la commission")
     for m in b.months(add_months(agreed_m, 1)):
         if nothing_from is not None and m >= nothing_from:
@@ -1379,8 +1380,8 @@ def _base_lease(r: random.Random, cal: DemoCalendar, lease_id: str, agency: tupl
     if archetype not in _ANY_START and start > cal.m(-20):  # archetypes need a history behind them
         start = cal.m(-20) - dt.timedelta(days=r.randint(0, 4000))
     start = start.replace(day=1) if r.random() < 0.6 else start
-    income = r.randint(750, 3400) * 100
-    p_benefit = 0.85 if income < 140_000 else (0.45 if income < 200_000 else 0.05)
+    income = round(r.triangular(700, 3400, 1100)) * 100
+    p_benefit = 0.9 if income < 140_000 else (0.5 if income < 200_000 else (0.2 if income < 260_000 else 0.03))
     benefit, to_landlord = 0, False
     if r.random() < p_benefit:
         benefit = min(r.randint(120, 420) * 100, rent + charges - 12_000)
