@@ -149,12 +149,16 @@ def read_lease_officers(conn, lease_ids: list[str]) -> dict[str, str]:
 
 
 def _phones(people: list[dict[str, Any]], column: str) -> str:
+    """The numbers of ``people``; with several people each says whose it is (last name, or first name
+    when they share a last name)."""
+    same_name = len({p["last_name"] for p in people}) < len(people)
     numbers: list[str] = []
     for person in people:
         number = (person.get(column) or "").strip()
         if not number:
             continue
-        text = f"{number} ({person['last_name']})" if len(people) > 1 else number
+        whose = person["first_name"] if same_name else person["last_name"]
+        text = f"{number} ({whose})" if len(people) > 1 else number
         if text not in numbers:
             numbers.append(text)
     return "\n".join(numbers)

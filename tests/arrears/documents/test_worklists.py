@@ -193,3 +193,25 @@ def test_all_holders_deceased_shows_succession(sqlite_engine, tmp_path):
     ws = load_workbook(tmp_path / "worklist_files_without_action_2025-09_S1.xlsx").active
     assert ws["C2"].value.startswith("Succession — aucun titulaire en vie")
     assert ws["D2"].value is None  # no phone of a deceased holder
+
+
+def test_long_worklist_repeats_its_header_on_every_page(sqlite_engine, tmp_path):
+    p = Portfolio(sqlite_engine)
+    ids = [f"L{i:03d}" for i in range(25)]
+    for lease_id in ids:
+        p.lease(lease_id, tenants=2)   # Durand and Durand2
+    p.commit()
+    # Decisions as the journal stores them (JSON: dates and numbers as plain values).
+    ds = [Decision.from_dict(decision(lease_id, balance=100000 + i).to_dict()) for i, lease_id in enumerate(ids)]
+    write_worklists(sqlite_engine, ds, tmp_path, step_title="Dossiers sans action", as_of=AS_OF)
+    path = tmp_path / "worklist_files_without_action_2025-09_S1.pdf"
+    reader = PdfReader(path)
+    assert len(reader.pages) > 1
+    for number, page in enumerate(reader.pages, start=1):
+        text = flat(page.extract_text())
+        assert "Prio." in text and "Incontournables" in text and "Claire Martin" in text
+        assert f"Page {number} / {len(reader.pages)}" in text
+    ws = load_workbook(tmp_path / "worklist_files_without_action_2025-09_S1.xlsx").active
+    # same priority and arrears start: largest balance first
+    assert [ws.cell(r, 2).value for r in range(2, 5)] == ["L024", "L023", "L022"]
+    assert ws["D2"].value == "06 12 34 56 78 (Durand)\n06 12 34 56 78 (Durand2)"
