@@ -449,9 +449,10 @@ def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | No
                      for a in run_sql(conn, "support/approvals", {"step": spec.number, "period": period})}
         already_sent = {x["lease_id"] for x in run_sql(conn, "support/already_sent",
                                                        {"step": spec.number, "period": period})}
+    by_id = {r["lease_id"]: r for r in records}
     caf = {
-        lease_id: caf_status(next(r for r in records if r["lease_id"] == lease_id), history.get(lease_id, {}),
-                             entries.get(lease_id, []), as_of, multiplier=plan.caf_threshold_multiplier,
+        lease_id: caf_status(by_id[lease_id], history.get(lease_id, {}), entries.get(lease_id, []), as_of,
+                             multiplier=plan.caf_threshold_multiplier,
                              deadline_months=plan.caf_report_deadline_months)
         for lease_id in caf_ids
     }
