@@ -34,7 +34,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, String, or_, select
+from sqlalchemy import Column, Engine, MetaData, String, Table, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from arrears import models as m
@@ -217,6 +217,11 @@ class ImportReport:
     def quarantine_paths(self) -> list[Path]:
         return [f.quarantine_path for f in self.files.values() if f.quarantine_path is not None]
 
+    @property
+    def quarantine_files(self) -> dict[str, Path]:
+        """The quarantine file of each input file that had rejected rows, by input file name."""
+        return {f.name: f.quarantine_path for f in self.files.values() if f.quarantine_path is not None}
+
     def summary(self) -> str:
         """A text table per file: read, loaded, quarantined; then unknown columns, missing files, quarantine."""
         width = max([len(n) for n in self.files] + [len("total")]) + 2
@@ -363,7 +368,11 @@ class _Quarantine:
     def __init__(self, directory: Path, name: str, header: list[str], delimiter: str):
         self.final = directory / name
         self.directory = directory
-        self.header = header
+        # An input that is itself a corrected quarantine file carries row_number/column/reason: keep
+        # only the new ones.
+        self.keep = [i for i, h in enumerate(header) if h.strip().lstrip("\ufeff").lower() not in QUARANTINE_EXTRA]
+        self.header = [header[i] for i in self.keep]
+        self.width = len(header)
         self.delimiter = delimiter
         self.tmp: Path | None = None
         self._fh = None
@@ -377,8 +386,8 @@ class _Quarantine:
             self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
             self._writer = csv.writer(self._fh)
             self._writer.writerow([*self.header, *QUARANTINE_EXTRA])
-        width = len(self.header)
-        values = (record + [""] * width)[:width]
+        padded = (record + [""] * self.width)[: self.width]
+        values = [padded[i] for i in self.keep]
         columns = "; ".join(c for c, _ in problems if c)
         reasons = "; ".join(r for _, r in problems)
         self._writer.writerow([*values, row_number, columns, reasons])
@@ -399,7 +408,11 @@ class _Quarantine:
             self.tmp.unlink(missing_ok=True)
 
 
-def _upsert_statement(conn, spec: TableSpec, update_columns: list[str]):
+def _upsert_statement(conn, spec: TableSpec, update_columns: list[str], source=None):
+    """``insert ... on conflict (key) do update`` the columns the file carries, for this dialect.
+
+    ``source`` (PostgreSQL only): a ``select`` whose rows are inserted, instead of bound values.
+    """
     if conn.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     elif conn.dialect.name == "postgresql":
@@ -408,6 +421,8 @@ def _upsert_statement(conn, spec: TableSpec, update_columns: list[str]):
         raise ImportError_([f"unsupported database dialect {conn.dialect.name!r}"])
     table = m.Base.metadata.tables[spec.table]
     stmt = insert(table)
+    if source is not None:
+        stmt = stmt.from_select([c.name for c in spec.columns], source)
     if not update_columns:
         return stmt.on_conflict_do_nothing(index_elements=list(spec.key))
     # Only rewrite rows whose values changed: a re-import of the same export touches nothing.
@@ -437,25 +452,58 @@ def _iso_date(raw: str) -> str:
     return parse_date(raw).isoformat()
 
 
-def _upserter(conn, spec: TableSpec, update_columns: list[str]) -> Callable[[list[list[Any]]], None]:
-    """A function that upserts a chunk of rows, each a list of values in the order of ``spec.columns``.
+class _SqliteUpsert:
+    """Upserts chunks of rows (lists in the order of ``spec.columns``, dates as ISO text) on SQLite.
 
-    On SQLite the statement is compiled once and run through the driver's ``executemany`` with plain
-    tuples (the loader then gives dates as ISO text): SQLAlchemy's per-row parameter processing would
-    otherwise cost a third of the import time. PostgreSQL goes through SQLAlchemy (psycopg adapts dates
-    itself, and "insertmanyvalues" batches the rows).
+    The statement is compiled once and run through the driver's ``executemany`` with plain tuples:
+    SQLAlchemy's per-row parameter processing would otherwise cost a third of the import time.
     """
-    stmt = _upsert_statement(conn, spec, update_columns)
-    columns = [c.name for c in spec.columns]
-    if conn.dialect.name != "sqlite":
-        return lambda rows: conn.execute(stmt, [dict(zip(columns, row, strict=True)) for row in rows])
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
-    order = list(compiled.positiontup)
-    if sorted(order) != sorted(columns):  # pragma: no cover - a guard on SQLAlchemy's compilation
-        raise RuntimeError(f"unexpected parameters for {spec.table}: {order}")
-    sql = str(compiled)
-    pick = itemgetter(*[columns.index(name) for name in order])
-    return lambda rows: conn.exec_driver_sql(sql, [pick(row) for row in rows])
+
+    def __init__(self, conn, spec: TableSpec, update_columns: list[str]):
+        self.conn = conn
+        columns = [c.name for c in spec.columns]
+        compiled = _upsert_statement(conn, spec, update_columns).compile(dialect=conn.dialect,
+                                                                          column_keys=columns)
+        order = list(compiled.positiontup)
+        if sorted(order) != sorted(columns):  # pragma: no cover - a guard on SQLAlchemy's compilation
+            raise RuntimeError(f"unexpected parameters for {spec.table}: {order}")
+        self.sql = str(compiled)
+        self.pick = itemgetter(*[columns.index(name) for name in order])
+
+    def add(self, rows: list[list[Any]]) -> None:
+        self.conn.exec_driver_sql(self.sql, [self.pick(row) for row in rows])
+
+    def finish(self) -> None:
+        pass
+
+
+class _PostgresUpsert:
+    """Upserts rows on PostgreSQL: ``COPY`` into a temporary staging table, then one
+    ``insert ... select ... on conflict do update`` into the real table when the file is done."""
+
+    def __init__(self, conn, spec: TableSpec, update_columns: list[str]):
+        self.conn = conn
+        table = m.Base.metadata.tables[spec.table]
+        self.staging = Table(f"import_staging_{spec.table}", MetaData(),
+                             *[Column(c.name, table.c[c.name].type) for c in spec.columns],
+                             prefixes=["TEMPORARY"])
+        self.staging.create(conn)
+        quote = conn.dialect.identifier_preparer.quote
+        # Identifiers only (the staging table and its columns); every value goes through COPY.
+        self.copy_sql = "copy {} ({}) from stdin".format(
+            quote(self.staging.name), ", ".join(quote(c.name) for c in spec.columns))
+        self.stmt = _upsert_statement(conn, spec, update_columns, source=select(*self.staging.c))
+
+    def add(self, rows: list[list[Any]]) -> None:
+        cursor = self.conn.connection.dbapi_connection.cursor()
+        with cursor.copy(self.copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.close()
+
+    def finish(self) -> None:
+        self.conn.execute(self.stmt)
+        self.staging.drop(self.conn)
 
 
 class _Loader:
@@ -496,7 +544,8 @@ class _Loader:
         known = self.known.get(spec.table)
         rejected = self.rejected.get(spec.table)
         seen: set = set()
-        upsert = _upserter(self.conn, spec, [c for c in plan.present if c not in key])
+        upsert_class = _SqliteUpsert if self.dates_as_text else _PostgresUpsert
+        upsert = upsert_class(self.conn, spec, [c for c in plan.present if c not in key])
         batch: list[list[Any]] = []
         with report.path.open(encoding=report.encoding, newline="") as fh:
             reader = csv.reader(fh, delimiter=report.delimiter)
@@ -548,12 +597,13 @@ class _Loader:
                     known.add(row_key)
                 batch.append(row)
                 if len(batch) >= CHUNK_ROWS:
-                    upsert(batch)
+                    upsert.add(batch)
                     report.loaded += len(batch)
                     batch = []
         if batch:
-            upsert(batch)
+            upsert.add(batch)
             report.loaded += len(batch)
+        upsert.finish()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -602,7 +652,7 @@ def import_dir(engine: Engine, directory: Path | str,
             for plan, quarantine in zip(plans, quarantines, strict=True):
                 current = plan.spec.file_name
                 loader.load(plan, quarantine)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:  # the driver's own: during COPY
         for quarantine in quarantines:
             quarantine.abort()
         cause = type(getattr(exc, "orig", None) or exc).__name__

@@ -385,6 +385,20 @@ def test_stale_quarantine_file_is_removed_once_the_file_is_clean(engine, tmp_pat
     assert second.quarantine_paths == [] and not (tmp_path / "rejets" / "ledger.csv").exists()
 
 
+def test_a_corrected_quarantine_file_can_be_imported(engine, tmp_path):
+    folder = good(tmp_path)
+    write(folder, "ledger.csv", LEDGER + "E2,00417,2025-08-01,,rent,12.5,\n")
+    report = import_dir(engine, folder)
+    fixed = report.quarantine_files["ledger.csv"]
+    write(fixed.parent, "ledger.csv", fixed.read_text(encoding="utf-8").replace(",12.5,", ",1250,"))
+
+    again = import_dir(engine, fixed.parent)
+
+    assert (again.files["ledger"].loaded, again.files["ledger"].quarantined) == (1, 0)
+    assert again.files["ledger"].unknown_columns == ["row_number", "column", "reason"]
+    assert by_id(engine, m.LedgerEntry)["E2"].amount_cents == 1250
+
+
 def test_database_error_rolls_the_whole_import_back(sqlite_engine, tmp_path):
     with sqlite_engine.begin() as conn:
         conn.execute(text("drop table social_supports"))  # the last file will fail in the database
