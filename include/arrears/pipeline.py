@@ -255,13 +255,24 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
     from arrears.plan import load_plan
 
     decisions, _ = _pending_decisions(spec, [d.lease_id for d in load_decisions(spec)])
-    with_tasks = [d for d in decisions if d.tasks]
-    if not with_tasks:
-        return {"worklists": 0, "paths": []}
     title = load_plan().step(spec.step).title
-    paths = write(_engine(spec), with_tasks, spec.output_dir / "worklists", step_title=title,
-                  as_of=spec.as_of_date)
+    out = spec.output_dir / "worklists"
+    paths = []
+    with_tasks = [d for d in decisions if d.tasks]
+    if with_tasks:
+        paths += write(_engine(spec), with_tasks, out, step_title=title, as_of=spec.as_of_date)
+    if decisions and spec.step in HANDOVER_LISTS:
+        list_title, prefix = HANDOVER_LISTS[spec.step]
+        paths += write(_engine(spec), decisions, out, step_title=title, as_of=spec.as_of_date,
+                       title=list_title, group_by=None, file_prefix=prefix)
     return {"worklists": len(paths), "paths": [str(p) for p in paths]}
+
+
+# Whole-run lists for another service: step 6 hands files to litigation, step 14 to accounting.
+HANDOVER_LISTS = {
+    6: ("Liste de transmission au service contentieux", "handover_list"),
+    14: ("Liste des passages en perte pour la comptabilité", "accounting_list"),
+}
 
 
 def record_actions(spec: RunSpec) -> dict[str, Any]:
