@@ -16,8 +16,8 @@ officers, customer officers, social counsellors (CESF) and a manager per agency,
 head office (staff of AG01). Rents 300-800 €, charges 50-200 €, housing benefit for about half of the
 households (mostly paid to the landlord, tiers payant, and then credited on the quittance on the 1st),
 incomes, ~40 % direct debit. Rent and charges fall due on the 1st (``due_on`` = ``posted_on`` = the 1st).
-History runs from 1 January of the year before ``as_of``'s year, minus nothing more (2024-01-01 for the
-default ``as_of``) to ``as_of``; older debts and credits arrive as an opening ``adjustment`` on that day.
+History runs from 1 January of the year that holds the month 20 months before ``as_of`` (2024-01-01 for
+the default ``as_of``) to ``as_of``; older debts and credits arrive as an opening ``adjustment`` that day.
 Ledger: one row per rent, charges, benefit and payment a month, plus what an archetype needs.
 
 "On time" means what DATA.md says: paid on or before the due date (direct debit on the 1st, transfers a few
@@ -747,9 +747,9 @@ def a_contentieux(b: Builder, i: int, departed: bool = False) -> None:
     r, c, d = b.r, b.c, b.d
     d.stage = "contentieux"
     b.non_dd()
-    start = c.m(-r.randint(9, 18))
-    _miss_months(b, start, (0.0, 0.3))
-    b.ensure_balance(c.m(-1), r.randint(1500, 6000) * 100)
+    start = c.m(-r.randint(9, 14))
+    _miss_months(b, start, (0.0, 0.4, 0.6))
+    b.ensure_balance(c.m(-1), r.randint(1200, 4000) * 100)
     transfer = business_day_in_month(add_months(start, 6), r.randint(3, 12))
     b.act(add_months(transfer, -2), "formal_notice", None, "Mise en demeure LRAR")
     b.act(transfer, "transfer_litigation", None, "Transmis au service contentieux")
@@ -1693,9 +1693,10 @@ def write_demo_csv(out: Path, leases: int = 5000, seed: int = 2025, as_of: dt.da
 
 
 def seed_demo(engine, leases: int = 5000, seed: int = 2025, workdir: Path | None = None,
-              as_of: dt.date = DEFAULT_AS_OF) -> dict[str, Any]:
+              as_of: dt.date = DEFAULT_AS_OF, echo: bool = True) -> dict[str, Any]:
     """Write the demo CSVs into ``workdir`` (default ``var/demo-csv``), import them with the real
-    importer, print and return the portfolio's figures (counts and amounts only, never a name)."""
+    importer, return the portfolio's figures (counts and amounts only, never a name) and print them
+    when ``echo``. Raises ``arrears.importer.ImportError_`` when the import fails as a whole."""
     from arrears import settings
     from arrears.importer import import_dir
 
@@ -1719,7 +1720,7 @@ def seed_demo(engine, leases: int = 5000, seed: int = 2025, workdir: Path | None
         "rows per file": rows,
         "leases per archetype": dict(sorted(tally.archetypes.items())),
     }
-    for key, value in figures.items():
+    for key, value in figures.items() if echo else ():
         if isinstance(value, dict):
             print(f"{key}:")
             for name, n in value.items():
