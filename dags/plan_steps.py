@@ -9,6 +9,7 @@ parse time; pandas and WeasyPrint are imported inside the tasks.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from arrears.plan import load_plan
@@ -17,6 +18,8 @@ from arrears_timetable import PlanStepTimetable
 
 PLAN = load_plan()
 OUTPUT = PROJECT_ROOT / "output"
+# Two retries, 2 minutes apart by default; the command line and tests shorten the delay.
+RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("ARREARS_RETRY_DELAY_SECONDS", "120")))
 PORTFOLIO = Asset(name="arrears_portfolio", uri=f"file://{PROJECT_ROOT / 'var' / 'portfolio'}")
 
 
@@ -55,7 +58,7 @@ def build_step_dag(step):
         catchup=False,
         max_active_runs=1,
         tags=tags,
-        default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2), "owner": "recouvrement"},
+        default_args={"retries": 2, "retry_delay": RETRY_DELAY, "owner": "recouvrement"},
         params={
             "as_of": Param(None, type=["null", "string"], format="date",
                            description="Date du traitement (AAAA-MM-JJ) ; vide : la date logique du run"),

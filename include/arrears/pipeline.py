@@ -181,7 +181,7 @@ def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
     decisions, rows = _pending_decisions(spec, lease_ids)
     out = spec.output_dir
     result = render_letters(_engine(spec), [d for d in decisions if d.letter], out, dry_run=spec.dry_run)
-    rendered = [_doc_dict(doc) for doc in result.documents]
+    rendered = [_doc_dict(doc) for doc in result.rendered]
     failures = [{"lease_id": f.lease_id, "error": f.message} for f in result.failures]
     extra = _render_lease_files(spec, decisions, out, failures)
     failed = {f["lease_id"] for f in failures}
@@ -193,7 +193,7 @@ def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
                     continue
                 doc = by_lease.get(decision.lease_id)
                 journal.mark_rendered(conn, rows[decision.lease_id]["journal_id"],
-                                      doc and doc["document_id"], doc and doc.get("registered_number"))
+                                      doc and doc["document_id"], doc and doc.get("number"))
     chunk_name = f"rendered_{_safe(lease_ids[0]) if lease_ids else 'empty'}.json"
     write_atomic(spec.work_dir / chunk_name, json.dumps({"documents": rendered, "failures": failures}))
     return {"letters": len(rendered), "files": extra, "failures": len(failures)}
@@ -245,7 +245,8 @@ def assemble_batches(spec: RunSpec) -> dict[str, Any]:
     title = load_plan().step(spec.step).title
     results = assemble(docs, spec.output_dir / "mailroom", step=spec.step, step_title=title,
                        period=spec.period, as_of=spec.as_of_date,
-                       batch_id_prefix=f"{spec.period}-S{spec.step:02d}")
+                       batch_id_prefix=f"{spec.period}-S{spec.step:02d}",
+                       engine=None if spec.dry_run else _engine(spec))
     return {"batches": [_doc_dict(r) for r in results]}
 
 
