@@ -155,7 +155,10 @@ def _prepare(conn, decision: Decision, landlord, dry_run: bool) -> tuple[dict, s
     """Context + HTML of one letter; allocates its registered number once the data is complete."""
     order = decision.letter
     template = template_for(order.letter_type)
-    jinja_env().get_template(template)  # an unknown letter type fails here, before any number is taken
+    try:  # an unknown letter type fails here, before any number is taken
+        jinja_env().get_template(template)
+    except Exception as exc:  # TemplateNotFound, TemplateSyntaxError
+        raise RenderError(f"lease {decision.lease_id}: letter template {template}: {exc}") from exc
     document_id = _existing_document_id(conn, decision) if not dry_run else None
     document_id = document_id or document_id_for(decision.lease_id, decision.step, decision.period)
     ctx = letter_context(conn, decision, landlord, document_id=document_id, dry_run=dry_run)
@@ -222,7 +225,10 @@ def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir:
                 except (RenderError, AddressError, RegisteredRangeError) as exc:
                     if conn.in_transaction():
                         conn.rollback()
-                    result.failures.append(RenderFailure(decision.lease_id, str(exc)))
+                    message = str(exc)
+                    if not message.startswith("lease "):
+                        message = f"lease {decision.lease_id}: {message}"
+                    result.failures.append(RenderFailure(decision.lease_id, message))
             if not items:
                 continue
             try:

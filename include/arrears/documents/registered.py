@@ -69,14 +69,14 @@ def ensure_ranges(conn: Connection, landlord) -> int:
     """
     added = 0
     for cfg in landlord.ranges:
-        row = conn.execute(select(m.RegisteredRange).where(m.RegisteredRange.range_id == cfg.range_id)).first()
-        if row is None:
+        current = conn.execute(select(m.RegisteredRange.__table__)
+                               .where(m.RegisteredRange.range_id == cfg.range_id)).first()
+        if current is None:
             conn.execute(m.RegisteredRange.__table__.insert().values(
                 range_id=cfg.range_id, prefix=cfg.prefix, first_serial=cfg.first_serial,
                 last_serial=cfg.last_serial, level=cfg.level, next_serial=cfg.first_serial))
             added += 1
             continue
-        current = row[0]
         if current.prefix != cfg.prefix or current.first_serial != cfg.first_serial:
             raise RegisteredRangeError(
                 f"registered range {cfg.range_id}: landlord.toml says {cfg.prefix}{cfg.first_serial} but the "
