@@ -12,13 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from arrears.files import ensure_dir
 from arrears.settings import PROJECT_ROOT, var_dir
 
 
 def configure() -> Path:
     """Set the embedded defaults in ``os.environ`` (without overriding) and return AIRFLOW_HOME."""
     home = Path(os.environ.setdefault("AIRFLOW_HOME", str(var_dir() / "airflow")))
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ensure_dir(home)
     defaults = {
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),

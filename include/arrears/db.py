@@ -50,5 +50,7 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
 
     url = url or database_url()
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        from arrears.files import ensure_dir
+
+        ensure_dir(Path(url.removeprefix("sqlite:///")).parent)
     command.upgrade(alembic_config(url), revision)

@@ -16,13 +16,14 @@ from collections import Counter
 from pathlib import Path
 
 from arrears import settings
+from arrears.files import ensure_dir
 
 
 def _reset_demo_state(month: str) -> str:
     demo_dir = settings.var_dir() / "demo"
     if demo_dir.exists():
         shutil.rmtree(demo_dir)
-    demo_dir.mkdir(parents=True, mode=0o700)
+    ensure_dir(demo_dir)
     out = settings.output_dir()
     for stale in (out / month, out / "preview" / month, out / "reports" / month):
         if stale.exists():

@@ -13,7 +13,13 @@ DIR_MODE = 0o700
 def ensure_dir(path: Path) -> Path:
     """Create ``path`` (and parents) readable by the owner only."""
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):  # mkdir(parents=True) would give the parents the umask's mode
+        folder.mkdir(mode=DIR_MODE, exist_ok=True)
     return path
 
 

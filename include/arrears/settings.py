@@ -17,16 +17,16 @@ CONNECTION_ID = "arrears_db"
 
 def var_dir() -> Path:
     """Folder for run-time state (embedded databases, Airflow home); never committed."""
-    path = Path(os.environ.get("ARREARS_VAR_DIR") or PROJECT_ROOT / "var")
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    from arrears.files import ensure_dir
+
+    return ensure_dir(Path(os.environ.get("ARREARS_VAR_DIR") or PROJECT_ROOT / "var"))
 
 
 def output_dir() -> Path:
     """Folder where letters, batches and worklists are written; never committed."""
-    path = Path(os.environ.get("ARREARS_OUTPUT_DIR") or PROJECT_ROOT / "output")
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    from arrears.files import ensure_dir
+
+    return ensure_dir(Path(os.environ.get("ARREARS_OUTPUT_DIR") or PROJECT_ROOT / "output"))
 
 
 def _url_from_airflow_connection() -> str | None:
