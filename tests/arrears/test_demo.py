@@ -217,3 +217,20 @@ def test_seed_demo_prints_figures_without_names(sqlite_engine, tmp_path, capsys)
     tenants = _read(tmp_path / "seed" / "tenants.csv", "cp1252", ";")
     assert not any(f"{t['first_name']} {t['last_name']}" in printed for t in tenants)
     assert "in-place share in debt" in printed
+
+
+def test_project_cohort_sql_agrees_with_the_demo_check(sqlite_engine, tmp_path):
+    """The imported demo, read by the project's cohort SQL, gives the leases the independent check gives."""
+    cohorts = pytest.importorskip("arrears.cohorts")
+    from arrears.importer import import_dir
+
+    write_demo_csv(tmp_path / "csv", leases=300)
+    import_dir(sqlite_engine, tmp_path / "csv")
+    portfolio = generate(300, 2025, AS_OF)
+    cal = portfolio.calendar
+    facts = [Facts(d) for d in portfolio.leases]
+    for step, attr in STEP_DATES.items():
+        day = getattr(cal, attr)
+        expected = {f.d.lease_id for f in facts if in_cohort(step, f, day, cal)}
+        assert expected, step
+        assert set(cohorts.cohort_frame(sqlite_engine, step, day)["lease_id"]) == expected, step
