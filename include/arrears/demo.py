@@ -1633,8 +1633,9 @@ class _Files:
 
 def write_portfolio(out: Path, portfolio: Portfolio, on_lease: Callable[[LeaseDraft], None] | None = None
                     ) -> dict[str, int]:
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    from arrears.files import ensure_dir
+
+    out = ensure_dir(Path(out))  # new folders owner-only, parents included
     files = _Files(out)
     try:
         for a in portfolio.agencies:
