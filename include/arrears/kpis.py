@@ -540,7 +540,9 @@ def _steps(conn: Connection, period: str, decisions: list[dict[str, Any]]) -> li
             continue
         activity = get(_int(r["step"]))
         activity.runs += 1
-        activity.last_as_of = _date(r["as_of"])
+        as_of = _date(r["as_of"])
+        if as_of and (activity.last_as_of is None or as_of > activity.last_as_of):
+            activity.last_as_of = as_of
         activity.last_status = r["status"]
         summary = _json(r["summary"])
         for key in _SUMMARY_COHORT_KEYS:
@@ -584,6 +586,10 @@ def _steps(conn: Connection, period: str, decisions: list[dict[str, Any]]) -> li
     journal_letters: dict[int, list[int]] = {}
     for d in decisions:
         activity = get(_int(d["step"]))
+        if not activity.runs:  # no recorded run (the journal was filled another way): its latest date
+            as_of = _date(d["as_of"])
+            if as_of and (activity.last_as_of is None or as_of > activity.last_as_of):
+                activity.last_as_of = as_of
         decision = _json(d["decision"])
         balance = (decision.get("figures") or {}).get("balance_cents")
         if isinstance(balance, int | float) and balance > 0:

@@ -76,6 +76,26 @@ def _short_month(key: str) -> str:
     return format_date(dt.date(year, month, 1), format="MMM yy", locale="fr_FR")
 
 
+def _nice_step(value: float) -> float:
+    """The smallest round step (1, 2, 2.5, 5 × 10^n) ≥ value."""
+    return _nice_ceiling(value)
+
+
+def _axis(values: list[float]) -> tuple[float, float, float]:
+    """(min, max, step) of a rate axis with 3 to 6 round steps: from 0, or zoomed on rates near 100 %."""
+    if not values or max(values) <= 0:
+        return 0.0, 0.01, 0.0025
+    high, low = max(values), min(values)
+    if low > 0.5:  # recovery rates: zoom on the band the values span
+        step = _nice_step(max(high - low, 0.01) * 1.3 / 4)
+        y_min = math.floor(low / step - 0.25) * step
+    else:
+        step = _nice_step(high * 1.12 / 4)
+        y_min = 0.0
+    y_max = y_min + step * max(3, math.ceil((high * 1.02 - y_min) / step))
+    return y_min, y_max, step
+
+
 def _nice_ceiling(value: float) -> float:
     """A round axis maximum ≥ value (1, 2, 2.5, 5 × 10^n)."""
     if value <= 0:
@@ -100,12 +120,7 @@ def line_chart(series_id: str, points: list[tuple[str, str, float | None]],
     left, right, top, bottom = 40, 128, 16, 22
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _, _, v in points if v is not None] + [v for _, v in refs]
-    y_max = _nice_ceiling(max(values, default=0) * 1.12)
-    y_min = 0.0
-    if values and min(values) > 0.5:  # recovery rates near 100 %: zoom on the band the values span
-        y_max = math.ceil(max(values) * 1.02 * 20) / 20
-        y_min = max(0.0, math.floor(min(values) * 20) / 20 - 0.05)
-
+    y_min, y_max, step = _axis(values)
     def y_of(v: float) -> float:
         return round(top + plot_h * (1 - (v - y_min) / (y_max - y_min)), 2)
 
@@ -118,10 +133,10 @@ def line_chart(series_id: str, points: list[tuple[str, str, float | None]],
             mark["y"] = y_of(value)
             path.append(f"{'M' if not path else 'L'}{x},{mark['y']}")
         marks.append(mark)
-    ticks = [
-        {"y": y_of(y_min + (y_max - y_min) * k / 4), "text": _fmt_percent(y_min + (y_max - y_min) * k / 4, 1)}
-        for k in range(5)
-    ]
+    n_ticks = round((y_max - y_min) / step)
+    tick_decimals = 0 if step * 100 >= 1 and abs(step * 100 - round(step * 100)) < 1e-9 else 1
+    ticks = [{"y": y_of(y_min + step * k), "text": _fmt_percent(y_min + step * k, tick_decimals)}
+             for k in range(n_ticks + 1)]
     ref_marks = [
         {"y": y_of(v), "label": label, "value": v, "text": f"{label} {_fmt_percent(v, decimals)}"}
         for label, v in refs
@@ -147,7 +162,7 @@ def bar_chart(series_id: str, items: list[tuple[str, float | None]], refs: list[
     top = 24 if refs else 8
     height = top + row_h * max(len(items), 1) + 8
     values = [v for _, v in items if v is not None] + [v for _, v in refs]
-    x_max = _nice_ceiling(max(values, default=0) * 1.05)
+    x_max = max(values, default=0) * 1.08 or 1.0  # no axis: the longest bar or reference sets the scale
 
     def fmt(v: float | None) -> str:
         if v is None:
@@ -161,8 +176,10 @@ def bar_chart(series_id: str, items: list[tuple[str, float | None]], refs: list[
     bars = []
     for i, (label, value) in enumerate(items):
         w = 0.0 if value is None else round(plot_w * max(value, 0) / x_max, 2)
+        inside = w > 70  # the value is written at the start of a long bar, clear of the reference lines
         bars.append({"y": top + i * row_h, "h": row_h - 6, "x": label_w, "w": w, "label": label,
-                     "value": value, "text": fmt(value), "text_x": label_w + w + 4})
+                     "value": value, "text": fmt(value), "inside": inside,
+                     "text_x": label_w + 5 if inside else round(label_w + w + 4, 2)})
     ref_marks = [{"x": round(label_w + plot_w * v / x_max, 2), "value": v, "label": label,
                   "text": f"{label} {fmt(v)}"} for label, v in refs]
     for i, r in enumerate(sorted(ref_marks, key=lambda r: r["x"])):
@@ -181,7 +198,7 @@ def stacked_chart(series_id: str, rows: list[tuple[str, list[tuple[str, str, str
     top = 8
     height = top + row_h * max(len(rows), 1) + 30
     totals = [sum(seg[3] for seg in segs) for _, segs in rows]
-    x_max = _nice_ceiling(max(totals, default=0) * 1.02) if any(totals) else 1.0
+    x_max = max(totals, default=0) * 1.02 or 1.0
     out_rows = []
     for i, ((label, segs), total) in enumerate(zip(rows, totals, strict=True)):
         x = float(label_w)
@@ -209,7 +226,7 @@ def histogram(series_id: str, items: list[tuple[str, str, int, int]], title: str
     left, top, bottom = 20, 34, 34
     plot_h = height - top - bottom
     slot = (width - 2 * left) / max(len(items), 1)
-    y_max = _nice_ceiling(max((c for _, _, c, _ in items), default=0)) if any(c for _, _, c, _ in items) else 1.0
+    y_max = max((c for _, _, c, _ in items), default=0) * 1.02 or 1.0  # no axis: the tallest bar sets it
     bars = []
     for i, (key, label, count, cents) in enumerate(items):
         h = round(plot_h * count / y_max, 2)
@@ -226,8 +243,11 @@ def histogram(series_id: str, items: list[tuple[str, str, int, int]], title: str
 # --------------------------------------------------------------------------------------------------
 
 
+CHART_REFERENCE_LABELS = {"national": "National", "lmh": "LMH"}
+
+
 def _refs(kpis: MonthlyKpis, rate: str) -> list[tuple[str, float]]:
-    return [(REFERENCE_LABELS[k], v) for k, v in kpis.references.get(rate, {}).items()]
+    return [(CHART_REFERENCE_LABELS[k], v) for k, v in kpis.references.get(rate, {}).items()]
 
 
 def build_context(kpis: MonthlyKpis) -> dict[str, Any]:

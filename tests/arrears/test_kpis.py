@@ -231,8 +231,9 @@ def test_debt_age_buckets(kpis):
         "lt_1m": (1, 62_000, 0, 0),       # L1: credits 7 200 settle Sep 2024 … Aug 2025; debt since 2025-09-01
         "1m_3m": (0, 0, 0, 0),
         "3m_6m": (0, 0, 1, 180_000),      # L4: credits 3 600 settle Oct … Mar; debt since 2025-04-01 (M − 5)
-        "6m_12m": (1, 600_000, 0, 0),     # L3: credits 1 800 settle Oct … Dec charges; the reject of
-                                          #     2024-12-12 is the oldest unsettled charge (M − 9)
+        "6m_12m": (1, 600_000, 0, 0),     # L3: the reject takes back the December direct debit, so
+                                          #     credits are 1 800 − 600 = 1 200: Oct and Nov settled,
+                                          #     debt since 2024-12-01 (M − 9)
         "ge_12m": (0, 0, 1, 30_000),      # L7: since 2023-06-01
     }
 
@@ -309,3 +310,29 @@ def test_empty_database(engine):
 def test_bad_month(sqlite_engine):
     with pytest.raises(ValueError, match="YYYY-MM"):
         compute_kpis(sqlite_engine, "2025-13")
+
+
+def test_debt_age_agrees_with_lease_positions(engine):
+    # The report's buckets and the officers' worklists read the same FIFO debt since (a reject or a refund
+    # takes back a credit, it is not a new charge): bucket arrears.positions' debt_since the same way.
+    from arrears.kpis import month_end, shift_month
+    from arrears.positions import positions_frame
+    from sqlalchemy.orm import Session
+
+    build(engine)
+    with Session(engine) as s:  # L2's payment of 5 September taken back: a reject, not a new charge
+        s.add(m.LedgerEntry(entry_id="REJ1", lease_id="L2", posted_on=dt.date(2025, 9, 8),
+                            kind="direct_debit_reject", amount_cents=400_00))
+        s.commit()
+    kpis = compute_kpis(engine, "2025-09")
+    with engine.connect() as conn:
+        frame = positions_frame(conn, dt.date(2025, 9, 30))
+    cuts = [month_end(*shift_month(2025, 9, -n)) for n in (1, 3, 6, 12)]
+    keys = ["lt_1m", "1m_3m", "3m_6m", "6m_12m", "ge_12m"]
+    expected = dict.fromkeys(keys, 0)
+    for row in frame.itertuples():
+        if row.balance_cents > 0 and (row.is_in_place or row.is_departed):
+            since = row.debt_since if isinstance(row.debt_since, dt.date) else dt.date.fromisoformat(str(row.debt_since))
+            expected[keys[sum(since <= cut for cut in cuts)]] += 1
+    assert {b.key: b.debtors for b in kpis.age_buckets} == expected
+    assert expected["lt_1m"] == 2        # L1 and now L2 (its September rent is unpaid again)

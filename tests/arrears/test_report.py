@@ -81,9 +81,9 @@ def test_charts_carry_the_plotted_values(engine):
     assert float(points["2025-08"]) == pytest.approx(7500 / 29400)
     refs = {e.get("data-label"): float(e.get("data-value")) for e in svgs["chart-arrears_rate"].iter()
             if e.get("data-series") == "reference"}
-    assert refs == {"Moyenne nationale": 0.035, "Lyon Métropole Habitat": 0.019}
+    assert refs == {"National": 0.035, "LMH": 0.019}
     texts = [t.text for t in svgs["chart-arrears_rate"].iter() if t.tag.endswith("text")]
-    assert f"27,95{NBSP}%" in texts and f"Moyenne nationale 3,50{NBSP}%" in texts
+    assert f"27,95{NBSP}%" in texts and f"National 3,50{NBSP}%" in texts
 
     # Bars per agency.
     bars = _marks(svgs["chart-agency_arrears_rate"], "agency_arrears_rate")

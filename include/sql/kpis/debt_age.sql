@@ -25,13 +25,17 @@ balances as (
     group by lease_id
 ),
 
+-- A direct-debit reject or a refund takes back money the tenant had paid: it reverses a credit, it is not
+-- a new charge (the same reading as include/sql/positions/lease_positions.sql, so the report and the
+-- worklists agree on each lease's debt since).
 credits as (
     select
         lease_id,
         -sum(amount_cents) as credit_cents
     from ledger
-    where amount_cents < 0
-        and posted_on <= :as_of
+    where (amount_cents < 0 and posted_on <= :as_of)
+        or (amount_cents > 0 and kind in ('direct_debit_reject', 'refund')
+            and coalesce(due_on, posted_on) <= :as_of)
     group by lease_id
 ),
 
@@ -46,6 +50,7 @@ charges as (
         ) as running_cents
     from ledger
     where amount_cents > 0
+        and kind not in ('direct_debit_reject', 'refund')
         and coalesce(due_on, posted_on) <= :as_of
 ),
 
