@@ -29,10 +29,17 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@lru_cache(maxsize=4)
 def engine_for(url: str | None = None) -> Engine:
-    """A process-wide cached engine (one per URL)."""
+    """A process-wide cached engine, one per URL (the configured database when ``url`` is None)."""
+    return _cached_engine(url or database_url())
+
+
+@lru_cache(maxsize=8)
+def _cached_engine(url: str) -> Engine:
     return make_engine(url)
+
+
+engine_for.cache_clear = _cached_engine.cache_clear  # type: ignore[attr-defined]
 
 
 def alembic_config(url: str):

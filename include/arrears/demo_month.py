@@ -59,7 +59,7 @@ def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps
     migrate(url)
     engine = make_engine(url)
     print(f"demo portfolio: {leases} leases, seed {seed}")
-    figures = seed_demo(engine, leases=leases, seed=seed)
+    figures = seed_demo(engine, leases=leases, seed=seed, echo=False)
     for key, value in figures.items():
         if not isinstance(value, dict):
             print(f"  {key}: {value}")
