@@ -240,6 +240,10 @@ def assemble_batches(spec: RunSpec) -> dict[str, Any]:
     from arrears.plan import load_plan
 
     docs, _ = _rendered(spec)
+    if spec.dry_run:
+        # A preview allocates no registered number, so there is no deposit list to draw up: the preview
+        # batch holds the simple letters; registered letters are previewed one by one in letters/.
+        docs = [d for d in docs if not d.get("registered")]
     if not docs:
         return {"batches": []}
     title = load_plan().step(spec.step).title
