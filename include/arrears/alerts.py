@@ -331,8 +331,8 @@ def check_cohort_size(step: int | str, period: str, cohort_size: int, engine, fa
         if send:
             try:
                 send_alert(alert, to=to, smtp_conn_id=smtp_conn_id)
-            except Exception:
-                log.exception("the cohort-size alert could not be sent")
+            except Exception as exc:  # noqa: BLE001 - an unsent alert is logged, the step goes on
+                log.warning("the cohort-size alert could not be sent: %s: %s", type(exc).__name__, exc)
     return alert
 
 
