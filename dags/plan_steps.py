@@ -12,6 +12,7 @@ import datetime as dt
 import os
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
+from arrears.alerts import step_failure_notifier
 from arrears.plan import load_plan
 from arrears.settings import PROJECT_ROOT
 from arrears_timetable import PlanStepTimetable
@@ -58,6 +59,7 @@ def build_step_dag(step):
         catchup=False,
         max_active_runs=1,
         tags=tags,
+        on_failure_callback=step_failure_notifier(),
         default_args={"retries": 2, "retry_delay": RETRY_DELAY, "owner": "recouvrement"},
         params={
             "as_of": Param(None, type=["null", "string"], format="date",

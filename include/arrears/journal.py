@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from arrears import models as m
@@ -47,12 +47,17 @@ def reserve(conn: Connection, decisions: Sequence[Decision], run_id: str) -> int
          "status": "reserved", "decision": d.to_dict(), "updated_at": now}
         for d in decisions
     ]
-    new = 0
     for start in range(0, len(rows), 1000):
         stmt = _insert(conn, m.JournalEntry.__table__).values(rows[start:start + 1000])
         stmt = stmt.on_conflict_do_nothing(index_elements=["lease_id", "step", "period"])
-        new += conn.execute(stmt).rowcount or 0
-    return new
+        conn.execute(stmt)
+    # rowcount is not reliable for multi-row "on conflict do nothing": count what this run holds.
+    first = decisions[0]
+    return conn.execute(
+        select(func.count()).select_from(m.JournalEntry)
+        .where(m.JournalEntry.step == first.step, m.JournalEntry.period == first.period,
+               m.JournalEntry.run_id == run_id, m.JournalEntry.status == "reserved")
+    ).scalar_one()
 
 
 def pending(conn: Connection, step: int, period: str, lease_ids: Iterable[str] | None = None) -> list[dict]:

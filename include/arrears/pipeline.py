@@ -98,6 +98,11 @@ def select_cohort(spec: RunSpec) -> dict[str, Any]:
     from arrears.cohorts import cohort_frame
 
     frame = cohort_frame(_engine(spec), spec.step, spec.as_of_date)
+    if not spec.dry_run:
+        from arrears.alerts import check_cohort_size
+
+        # A cohort far larger than last month's (a broken import often shows this way) alerts operations.
+        check_cohort_size(spec.step, spec.period, len(frame), _engine(spec))
     balance = int(frame["balance_cents"].sum()) if "balance_cents" in frame and len(frame) else 0
     log.info("step %s at %s: cohort of %d leases", spec.step_id, spec.as_of, len(frame))
     return {"cohort": len(frame), "balance_cents": balance}
