@@ -214,3 +214,32 @@ def test_letter_pdf_is_private(sqlite_engine, tmp_path, letter_type):
 
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(tmp_path / "letters").st_mode) == 0o700
+
+
+def test_context_addresses_living_holders_only_and_reads_the_ledger_at_d(sqlite_engine):
+    from arrears.documents.context import letter_context
+    from arrears.landlord import load_landlord
+
+    p = Portfolio(sqlite_engine)
+    p.lease("L1", tenants=2)
+    p.session.execute(text("update tenants set is_deceased = true, civility = 'M.', first_name = 'Paul' "
+                           "where tenant_id = 'L1-T1'"))
+    p.charge("L1", "2025-08-01", 600_00)
+    p.charge("L1", "2025-09-01", 600_00)
+    p.charge("L1", "2025-10-01", 600_00, posted_on="2025-09-02")   # billed in advance: not due at D
+    p.pay("L1", "2025-08-03", 600_00)
+    p.pay("L1", "2025-09-06", 100_00)                               # posted after D
+    p.commit()
+    with sqlite_engine.connect() as conn:
+        ctx = letter_context(conn, decision("L1", "friendly_reminder"), load_landlord())
+    assert [h["last_name"] for h in ctx["holders"]] == ["Durand2"]
+    assert ctx["address"]["lines"][0] == "Mme Nadia DURAND2"
+    assert ctx["salutation"] == "Madame,"
+    assert ctx["balance_cents"] == 600_00
+    rows = {r["month"].isoformat()[:7]: r for r in ctx["statement"]["rows"]}
+    assert (rows["2025-08"]["dues_cents"], rows["2025-08"]["paid_cents"], rows["2025-08"]["balance_cents"]) == (
+        600_00, 600_00, 0)
+    assert (rows["2025-09"]["dues_cents"], rows["2025-09"]["paid_cents"], rows["2025-09"]["balance_cents"]) == (
+        600_00, 0, 600_00)
+    assert len(rows) == 12 and ctx["statement"]["opening_cents"] == 0
+    assert ctx["letter"]["deadline_on"] == dt.date(2025, 9, 13)
