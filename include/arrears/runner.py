@@ -18,8 +18,12 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def _dagbag():
+    import os
+
     from arrears import airflow_env
 
+    # The command line prints its own summary; Airflow's task logs stay in its log folder unless asked for.
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     airflow_env.configure()
     airflow_env.ensure_metadata_db()
     from airflow.dag_processing.dagbag import DagBag
