@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -127,6 +128,9 @@ def safe_url_fetcher():
 def html_document(html: str):
     """Lay out ``html`` with WeasyPrint (base URL = templates/, safe fetcher). Returns a ``Document``."""
     from weasyprint import HTML
+
+    # WeasyPrint logs every page laid out at INFO: keep run logs readable (warnings still show).
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
 
     return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=safe_url_fetcher()).render()
 
