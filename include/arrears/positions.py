@@ -30,13 +30,15 @@ COLUMNS: tuple[str, ...] = tuple(c.name for c in LeasePosition.__table__.columns
 """The columns of ``lease_positions``, in the order of the model (``as_of`` and ``lease_id`` first)."""
 
 DATE_COLUMNS = ("as_of", "debt_since", "arrears_start", "last_payment_on", "last_action_on")
-# pandas dtypes of the frame; every other column (text, dates, Decimal ratios) is ``object`` with None.
+# pandas dtypes of the frame; every other column (text, dates) is ``object`` with None. Ratios are rounded
+# exactly (Decimal) and then given as floats, as the model declares them.
 _FRAME_DTYPES = {
     "balance_cents": "int64", "monthly_due_cents": "int64", "balance_prev_month_end_cents": "int64",
     "episodes_started_12m": "int64", "episodes_closed_12m": "int64", "months_paid_late_6m": "int64",
     "debt_age_days": "Int64", "arrears_age_days": "Int64", "last_payment_cents": "Int64",
     "is_in_place": bool, "is_departed": bool, "is_protected": bool, "is_debt_erased": bool,
     "has_forwarding_address": bool, "plan_respected": "boolean",
+    "months_in_arrears": "float64", "effort_rate": "Float64",
 }
 _CENT = Decimal("0.01")
 _BASIS_POINT = Decimal("0.0001")
@@ -167,26 +169,40 @@ def compute_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | N
     """One row per lease (all leases, or ``lease_ids``), sorted by lease_id, with the columns of
     ``LeasePosition``: the derived figures of DATA.md at D = ``as_of``.
 
-    Money in integer cents, dates as ``datetime.date``, ratios as ``Decimal`` (2 decimals for months in
-    arrears, 4 for the effort rate); an undefined figure is missing (``None`` / ``<NA>``).
+    Money in integer cents, dates as ``datetime.date``, ratios as floats rounded exactly (2 decimals for
+    months in arrears, 4 for the effort rate, halves away from zero); an undefined figure is missing
+    (``None`` / ``<NA>``). ``store_positions`` writes the same figures (ratios as exact decimals).
     ``tolerance_cents`` and ``grace_days`` default to ``arrears.settings.DEFAULTS``.
     """
-    import pandas as pd
 
     rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days)
+    return _frame(rows)
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    import pandas as pd
+
+    def column(name: str) -> list[Any]:
+        values = [row[name] for row in rows]
+        if name in ("months_in_arrears", "effort_rate"):
+            return [None if v is None else float(v) for v in values]
+        return values
+
     return pd.DataFrame({
-        name: pd.Series([row[name] for row in rows], dtype=_FRAME_DTYPES.get(name, object))
-        for name in COLUMNS
+        name: pd.Series(column(name), dtype=_FRAME_DTYPES.get(name, object)) for name in COLUMNS
     })
 
 
 def positions_frame(conn: Connection, as_of: dt.date, **options: Any) -> pd.DataFrame:
-    """What ``arrears positions --as-of DATE`` prints: lease_id first, money in cents, dates ISO."""
+    """What ``arrears positions --as-of DATE`` prints: lease_id first, money in cents, dates ISO, ratios
+    with their fixed decimals (``1.50``, ``0.3500``)."""
     import pandas as pd
 
-    frame = compute_positions(conn, as_of, **options)
+    rows = position_rows(conn, as_of, **options)
+    frame = _frame(rows)
     for name in (*DATE_COLUMNS, "months_in_arrears", "effort_rate"):
-        values = [None if v is None else v.isoformat() if isinstance(v, dt.date) else str(v) for v in frame[name]]
+        values = [None if r[name] is None else r[name].isoformat() if isinstance(r[name], dt.date) else str(r[name])
+                  for r in rows]
         frame[name] = pd.Series(values, index=frame.index, dtype=object)
     order = ["lease_id", *[c for c in COLUMNS if c != "lease_id"]]
     return frame[order]

@@ -47,7 +47,7 @@ def test_fifo_across_partial_payments(engine):
     assert pos["balance_cents"] == 1_200_00   # 2 400 − 1 200
     assert pos["debt_since"] == day("2025-08-01")
     assert pos["debt_age_days"] == 55         # Aug 1 → Sep 25: 31 + 24
-    assert pos["months_in_arrears"] == Decimal("2.00")
+    assert pos["months_in_arrears"] == 2.00
     assert pos["last_payment_on"] == day("2025-08-05")
     assert pos["last_payment_cents"] == 300_00
 
@@ -61,7 +61,7 @@ def test_advance_payment_posted_before_the_charge(engine):
     p.commit()
     on_aug_31 = positions(engine, day("2025-08-31"))["L1"]
     assert on_aug_31["balance_cents"] == -600_00   # the September charge is not due yet: a credit
-    assert on_aug_31["months_in_arrears"] == Decimal("-1.00")
+    assert on_aug_31["months_in_arrears"] == -1.00
     assert on_aug_31["debt_since"] is None and on_aug_31["arrears_start"] is None
     on_d = positions(engine)["L1"]
     assert on_d["balance_cents"] == 0
@@ -324,13 +324,13 @@ def test_monthly_due_months_in_arrears_and_effort_rate(engine):
     pos = positions(engine)
     assert pos["TP"]["monthly_due_cents"] == 400_00
     assert pos["NOTP"]["monthly_due_cents"] == 600_00
-    assert pos["TP"]["effort_rate"] == pos["NOTP"]["effort_rate"] == Decimal("0.4000")
+    assert pos["TP"]["effort_rate"] == pos["NOTP"]["effort_rate"] == 0.4000
     assert pos["ZERO_INCOME"]["effort_rate"] is None
     assert pos["ROUND"]["effort_rate"] is None
-    assert pos["ROUND"]["months_in_arrears"] == Decimal("1.68")
-    assert pos["CREDIT"]["months_in_arrears"] == Decimal("-1.68")
+    assert pos["ROUND"]["months_in_arrears"] == 1.68
+    assert pos["CREDIT"]["months_in_arrears"] == -1.68
     assert pos["ALL_BENEFIT"]["monthly_due_cents"] == 0
-    assert pos["ALL_BENEFIT"]["months_in_arrears"] == Decimal("0.50")
+    assert pos["ALL_BENEFIT"]["months_in_arrears"] == 0.50
 
 
 def test_forwarding_address_last_action_and_last_payment(engine):
@@ -399,3 +399,14 @@ def test_subset_of_leases_and_cli_frame(engine):
     row = frame.set_index("lease_id").loc["417"]
     assert (row["as_of"], row["debt_since"], row["arrears_start"]) == ("2025-09-25", "2025-09-01", "2025-09-01")
     assert row["months_in_arrears"] == "1.00" and row["balance_cents"] == 600_00
+
+
+def test_load_sql_reads_named_files_only():
+    from arrears.sqlfiles import load_sql
+
+    assert "select * from final" in load_sql("positions/lease_positions")
+    assert load_sql("positions/lease_positions") is load_sql("positions/lease_positions")   # cached
+    with pytest.raises(ValueError):
+        load_sql("../arrears/models")
+    with pytest.raises(FileNotFoundError):
+        load_sql("positions/no_such_query")
