@@ -42,6 +42,13 @@ log = logging.getLogger(__name__)
 
 STYLESHEET = "letters/letter.css"
 
+# Letters per WeasyPrint document. Measured with bench/bench_render.py (WeasyPrint 70, 2-page letter):
+# CPU per letter is flat up to ~20 letters per document, then grows (+25 % at 44, +30 % at 100) and a
+# 100-letter document peaks at ~500 MB; 20 keeps the shared font subsetting and ~150 MB per worker.
+DEFAULT_BATCH_SIZE = 20
+# Letters per task of the process pool (and per Airflow mapped task): several documents each.
+DEFAULT_CHUNK_SIZE = 100
+
 
 @dataclass(frozen=True)
 class RenderedLetter:
@@ -197,8 +204,13 @@ def _layout(items: list[tuple[Decision, dict, str]]):
 
 
 def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
-                   dry_run: bool = False, landlord=None, batch_size: int = 100) -> RenderResult:
-    """Render the letters of ``decisions`` (those with a letter) into ``out_dir/letters/``."""
+                   dry_run: bool = False, landlord=None, batch_size: int = DEFAULT_BATCH_SIZE) -> RenderResult:
+    """Render the letters of ``decisions`` (those with a letter) into ``out_dir/letters/``.
+
+    ``batch_size`` bounds the letters laid out in one WeasyPrint document (memory grows by about 4–5 MB
+    per letter while a document is laid out, and layout time per letter grows with the document: see
+    DEFAULT_BATCH_SIZE).
+    """
     from arrears.db import engine_for
     from arrears.landlord import load_landlord
 
@@ -278,8 +290,9 @@ def _render_chunk(url: str, decisions: list[Decision], out_dir: str, dry_run: bo
 
 def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
                             workers: int = 2, dry_run: bool = False, landlord=None,
-                            batch_size: int = 100) -> RenderResult:
-    """``render_letters`` over a pool of ``workers`` processes (spawn), one chunk of ``batch_size`` per task."""
+                            batch_size: int = DEFAULT_BATCH_SIZE,
+                            chunk_size: int = DEFAULT_CHUNK_SIZE) -> RenderResult:
+    """``render_letters`` over a pool of ``workers`` processes (spawn), one chunk of letters per task."""
     from arrears.landlord import load_landlord
 
     landlord = landlord or load_landlord()
@@ -293,7 +306,7 @@ def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision],
 
         with engine_for(url).begin() as conn:  # seed once, before the workers race for numbers
             ensure_ranges(conn, landlord)
-    chunk = max(1, min(batch_size, -(-len(todo) // max(1, workers))))
+    chunk = max(1, min(chunk_size, -(-len(todo) // max(1, workers))))
     chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn")) as pool:
         futures = [pool.submit(_render_chunk, url, c, str(out_dir), dry_run, landlord, batch_size) for c in chunks]
