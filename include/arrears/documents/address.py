@@ -140,9 +140,32 @@ def shorten(line: str, *, lease_id: str | None = None, street: bool = True) -> s
                 line = line[:m_.start()] + table[long_form] + line[m_.end():]
             if len(line) <= MAX_CHARS:
                 return line
+    if street:
+        line = drop_articles(line)
     if len(line) > MAX_CHARS:
         raise AddressError(lease_id, line, f"{len(line)} characters even abbreviated (at most {MAX_CHARS})")
     return line
+
+
+# La Poste's rules for street labels: after the type and the titles, the articles are removed from the
+# label ("DE" alone is kept: it may be a nobiliary particle, part of the name; "DE LA", "DE L'" go).
+_ARTICLES = re.compile(r"\b(DE LA|DE L|DES|DU|D|LE|LA|LES|L|AU|AUX)\s+(?=\S)")
+
+
+def drop_articles(line: str) -> str:
+    """``166 RUE DES DROITS DE L HOMME ET DU CITOYEN`` → ``166 RUE DROITS DE HOMME ET CITOYEN``.
+
+    Only the part after the street type and number is touched, and only when the line is too long.
+    """
+    if len(line) <= MAX_CHARS:
+        return line
+    match = _STREET.match(line)
+    head_end = 0
+    while match and match.end() > head_end:  # skip "12 BIS", then the street type
+        head_end = match.end()
+        match = _STREET.match(line, head_end + 1) if head_end < len(line) else None
+    head, tail = line[:head_end], line[head_end:]
+    return _collapse(head + _ARTICLES.sub("", tail))
 
 
 def name_line(holders: Sequence[dict], *, lease_id: str | None = None) -> list[str]:

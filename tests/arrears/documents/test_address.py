@@ -129,3 +129,18 @@ def test_bad_french_postcode_raises():
 def test_no_living_holder_raises():
     with pytest.raises(AddressError, match="no living holder"):
         name_line([], lease_id="L9")
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    # 46 characters after the street type is abbreviated; the articles go (La Poste's rules), "DE" of a
+    # name stays.
+    ("146 PLACE DES ANCIENS COMBATTANTS DE LA RESISTANCE", "146 PL ANCIENS COMBATTANTS RESISTANCE"),
+    ("166 RUE DES DROITS DE L HOMME ET DU CITOYEN", "166 RUE DROITS HOMME ET CITOYEN"),
+    ("149 BIS RUE DE LA DIVISION FRANCAISE LIBRE", "149 BIS RUE DIVISION FRANCAISE LIBRE"),
+    ("12 RUE DE GAULLE", "12 RUE DE GAULLE"),
+])
+def test_articles_are_dropped_only_when_the_line_is_still_too_long(line, expected):
+
+
+    assert shorten(line) == expected
+    assert len(shorten(line)) <= 38
