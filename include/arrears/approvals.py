@@ -79,4 +79,50 @@ def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_
         n = record_answers(engine, step.number, period, chosen, [], author)
     verb = "rejected" if reject else "approved"
     print(f"step {step.number} {step.id}, {period}: {n} lease(s) {verb} by {author}")
+    answered = answer_waiting_requests(step.id, period, recorded_answers(engine, step.number, period), author)
+    if answered:
+        print(f"answered {answered} approval request(s) waiting in Airflow for {step.id}")
     return 0
+
+
+def answer_waiting_requests(dag_id: str, period: str, answers: dict[str, bool], author: str) -> int:
+    """Answer the step's human-in-the-loop requests waiting in Airflow for ``period``, as the UI would.
+
+    The chosen options are the leases recorded as approved; the others count as rejected (as in the UI).
+    Writes the answer into Airflow's metadata database the way the REST handler does, then resumes the task.
+    Returns how many requests were answered (0 when Airflow is not set up or nothing waits).
+    """
+    import os
+
+    if not os.environ.get("AIRFLOW_HOME") and not os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+        return 0
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import handle_event_submit
+    from airflow.sdk.execution_time.hitl import HITLUser
+    from airflow.triggers.base import TriggerEvent
+    from airflow.utils import timezone
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+
+    answered = 0
+    with create_session() as session:
+        waiting = session.scalars(
+            select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.task_id == "wait_for_manager",
+                                       TaskInstance.state == TaskInstanceState.AWAITING_INPUT)
+        ).all()
+        for ti in waiting:
+            run_day = ti.dag_run.logical_date or ti.dag_run.run_after
+            if run_day is None or run_day.strftime("%Y-%m") != period:
+                continue
+            detail = session.scalar(select(HITLDetail).where(HITLDetail.ti_id == ti.id))
+            if detail is None or detail.response_received:
+                continue
+            detail.responded_by = HITLUser(id=author, name=author)
+            detail.responded_at = timezone.utcnow()
+            detail.chosen_options = [o for o in detail.options or [] if answers.get(o)]
+            detail.params_input = {}
+            session.add(detail)
+            handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
+            answered += 1
+    return answered

@@ -67,3 +67,57 @@ def test_step6_transfers_only_what_the_manager_approved(portfolio, capsys):
     files = sorted(p.name for p in (output_dir() / "2025-09").rglob("transfer_files/*.pdf"))
     assert len(files) == 1 and "T-1" in files[0]
     assert list((output_dir() / "2025-09").rglob("worklists/handover_list_*.xlsx"))
+
+
+def test_step6_waits_for_the_manager_in_airflow_then_applies_the_answer(portfolio):
+    """No answer recorded beforehand: the run waits in Airflow's human-in-the-loop task (what the UI's
+    Required Actions page shows); the manager answers (here with ``arrears approve`` while the run waits,
+    which answers the request as the UI does) and the run goes on with that answer."""
+    import _thread
+    import threading
+    import time
+
+    import sqlalchemy.orm
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from arrears.cli import main
+    from arrears.runner import _dagbag, run_step
+
+    seen = {}
+
+    def manager():
+        try:
+            answer()
+        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
+            seen["error"] = repr(exc)
+        if "rc" not in seen:
+            _thread.interrupt_main()  # never leave dag.test waiting forever for an answer
+
+    def answer():
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with create_session() as session:
+                waiting = session.scalars(select(TaskInstance).where(
+                    TaskInstance.dag_id == "end_of_pre_litigation", TaskInstance.task_id == "wait_for_manager",
+                    TaskInstance.state == TaskInstanceState.AWAITING_INPUT)).all()
+            if waiting:
+                time.sleep(2)  # a human takes a moment (an instant answer races the scheduler loop)
+                seen["rc"] = main(["approve", "6", "T-2", "--as-of", "2025-09-01", "--author", "m.leroy"])
+                return
+            time.sleep(1)
+
+    _dagbag()  # Airflow's metadata database is migrated before the manager starts looking at it
+    sqlalchemy.orm.configure_mappers()
+    thread = threading.Thread(target=manager, daemon=True)
+    thread.start()
+    assert run_step(6, SEP1, quiet=True) == 0
+    thread.join(timeout=5)
+    assert seen.get("rc") == 0, seen
+    with portfolio.connect() as conn:
+        stages = dict(conn.execute(select(m.Lease.lease_id, m.Lease.stage)).all())
+        answers = {r.lease_id: r.approved for r in conn.execute(select(m.Approval))}
+        authors = set(conn.execute(select(m.Approval.author)).scalars())
+    assert stages == {"T-1": "precontentieux", "T-2": "contentieux", "T-3": "precontentieux"}
+    assert answers == {"T-1": False, "T-2": True}
+    assert all("m.leroy" in a for a in authors)
