@@ -181,11 +181,17 @@ def _pending_decisions(spec: RunSpec, lease_ids: list[str]) -> tuple[list[Decisi
 def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
     """Render the letters (and per-lease files: transfer file, write-off form) of one chunk of leases."""
     from arrears import journal
-    from arrears.documents.letters import render_letters
+    from arrears.documents.letters import render_letters, render_letters_parallel
 
     decisions, rows = _pending_decisions(spec, lease_ids)
     out = spec.output_dir
-    result = render_letters(_engine(spec), [d for d in decisions if d.letter], out, dry_run=spec.dry_run)
+    with_letters = [d for d in decisions if d.letter]
+    workers = int(os.environ.get("ARREARS_RENDER_WORKERS", "1"))
+    if workers > 1 and len(with_letters) >= 20:
+        # Under dag.test (command line, demo) mapped tasks run one at a time: use the cores here instead.
+        result = render_letters_parallel(_engine(spec), with_letters, out, workers=workers, dry_run=spec.dry_run)
+    else:
+        result = render_letters(_engine(spec), with_letters, out, dry_run=spec.dry_run)
     rendered = [_doc_dict(doc) for doc in result.rendered]
     failures = [{"lease_id": f.lease_id, "error": f.message} for f in result.failures]
     extra = _render_lease_files(spec, decisions, out, failures)

@@ -24,6 +24,8 @@ def _dagbag():
 
     # The command line prints its own summary; Airflow's task logs stay in its log folder unless asked for.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    # dag.test runs mapped rendering tasks one after the other: each renders over both cores instead.
+    os.environ.setdefault("ARREARS_RENDER_WORKERS", str(min(2, os.cpu_count() or 1)))
     airflow_env.configure()
     airflow_env.ensure_metadata_db()
     from airflow.dag_processing.dagbag import DagBag
