@@ -99,9 +99,9 @@ def answer_waiting_requests(dag_id: str, period: str, answers: dict[str, bool], 
     from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.trigger import handle_event_submit
+    from airflow.sdk import timezone
     from airflow.sdk.execution_time.hitl import HITLUser
     from airflow.triggers.base import TriggerEvent
-    from airflow.sdk import timezone
     from airflow.utils.session import create_session
     from airflow.utils.state import TaskInstanceState
 

@@ -8,7 +8,7 @@ journal, so every field is a plain value (``to_dict`` / ``from_dict`` round-trip
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 # Letter types of PLAN.md ("Letters"); each has a template folder under templates/letters/.
