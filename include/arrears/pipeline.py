@@ -319,6 +319,7 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
 
     decisions = load_decisions(spec)
     docs, failures = _rendered(spec)
+    acted = decisions if spec.dry_run else _taken_by_this_run(spec, decisions)
     summary = {
         "step": spec.step, "step_id": spec.step_id, "as_of": spec.as_of, "period": spec.period,
         "run_id": spec.run_id, "dry_run": spec.dry_run,
@@ -327,7 +328,8 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
         "decisions": len(decisions),
         "letters_by_type": dict(Counter(d["letter_type"] for d in docs if d.get("letter_type"))),
         "registered_letters": sum(1 for d in docs if d.get("registered")),
-        "tasks_by_officer": dict(Counter(t.staff_id or "—" for d in decisions for t in d.tasks)),
+        "taken_by_this_run": len(acted),  # the others were handled earlier this month
+        "tasks_by_officer": dict(Counter(t.staff_id or "—" for d in acted for t in d.tasks)),
         "failures": failures,
         "recorded": parts.get("record", {}),
         "batches": parts.get("batches", {}).get("batches", []),
@@ -351,6 +353,19 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
              summary["cohort"], sum(summary["letters_by_type"].values()), summary["registered_letters"],
              len(failures))
     return summary
+
+
+def _taken_by_this_run(spec: RunSpec, decisions: list[Decision]) -> list[Decision]:
+    """The decisions whose journal row this run reserved (a weekly re-run skips leases already handled)."""
+    from sqlalchemy import select
+
+    from arrears.models import JournalEntry
+
+    with _engine(spec).connect() as conn:
+        mine = set(conn.execute(select(JournalEntry.lease_id).where(
+            JournalEntry.step == spec.step, JournalEntry.period == spec.period,
+            JournalEntry.run_id == spec.run_id)).scalars())
+    return [d for d in decisions if d.lease_id in mine]
 
 
 def _quarantined_inputs() -> dict[str, int]:

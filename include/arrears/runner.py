@@ -87,7 +87,8 @@ def last_summary(step: int, as_of: dt.date, run_id: str) -> dict | None:
 def format_summary(summary: dict) -> str:
     letters = sum(summary.get("letters_by_type", {}).values())
     lines = [
-        f"  cohort {summary['cohort']}, decisions {summary['decisions']}, letters {letters} "
+        f"  cohort {summary['cohort']}, new this run {summary.get('taken_by_this_run', summary['decisions'])}, "
+        f"letters {letters} "
         f"({summary['registered_letters']} registered), tasks {sum(summary['tasks_by_officer'].values())}, "
         f"failures {len(summary['failures'])}" + (" [dry run]" if summary.get("dry_run") else ""),
         f"  output: {summary['output_dir']}",
