@@ -13,9 +13,9 @@ import datetime as dt
 import os
 
 from airflow.sdk import Asset, dag, task
-from arrears.settings import PROJECT_ROOT
+from arrears.settings import PORTFOLIO_ASSET, PROJECT_ROOT
 
-PORTFOLIO = Asset(name="arrears_portfolio", uri=f"file://{PROJECT_ROOT / 'var' / 'portfolio'}")
+PORTFOLIO = Asset(name=PORTFOLIO_ASSET[0], uri=PORTFOLIO_ASSET[1])
 DROP_DIR = os.environ.get("ARREARS_DROP_DIR", str(PROJECT_ROOT / "var" / "drop"))
 
 

@@ -14,14 +14,14 @@ import os
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from arrears.alerts import step_failure_notifier
 from arrears.plan import load_plan
-from arrears.settings import PROJECT_ROOT
+from arrears.settings import PORTFOLIO_ASSET, PROJECT_ROOT
 from arrears_timetable import PlanStepTimetable
 
 PLAN = load_plan()
 OUTPUT = PROJECT_ROOT / "output"
 # Two retries, 2 minutes apart by default; the command line and tests shorten the delay.
 RETRY_DELAY = dt.timedelta(seconds=int(os.environ.get("ARREARS_RETRY_DELAY_SECONDS", "120")))
-PORTFOLIO = Asset(name="arrears_portfolio", uri=f"file://{PROJECT_ROOT / 'var' / 'portfolio'}")
+PORTFOLIO = Asset(name=PORTFOLIO_ASSET[0], uri=PORTFOLIO_ASSET[1])
 
 
 def _doc_md(step) -> str:

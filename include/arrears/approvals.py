@@ -96,6 +96,9 @@ def answer_waiting_requests(dag_id: str, period: str, answers: dict[str, bool], 
 
     if not os.environ.get("AIRFLOW_HOME") and not os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
         return 0
+    from arrears import airflow_env
+
+    airflow_env.ensure_metadata_db()  # `approve` may be the first Airflow command on this machine
     from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.trigger import handle_event_submit

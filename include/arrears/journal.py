@@ -107,8 +107,7 @@ def _add_action(conn, decision: Decision, kind: str, *, comment: str | None = No
 def _record_actions(conn, decision: Decision, row: dict) -> int:
     n = 0
     if decision.letter:
-        kind = "formal_notice" if decision.letter.registered and decision.letter.letter_type == "formal_notice" \
-            else LETTER_ACTION_KINDS.get(decision.letter.letter_type, "letter")
+        kind = LETTER_ACTION_KINDS.get(decision.letter.letter_type, "letter")
         comment = f"{decision.letter.letter_type}/{decision.letter.variant}"
         if row.get("registered_number"):
             comment += f" LRAR {row['registered_number']}"

@@ -134,8 +134,9 @@ def approval_request(spec: RunSpec) -> dict[str, Any]:
     decisions = load_decisions(spec)
     lease_ids = [d.lease_id for d in decisions]
     answers = recorded_answers(_engine(spec), spec.step, spec.period)
-    lines = [f"| {d.lease_id} | {d.figures.get('balance_cents', 0) / 100:,.2f} € | {d.profile or ''} |"
-             .replace(",", " ").replace(".", ",") for d in decisions]
+    from arrears.documents.render import eur
+
+    lines = [f"| {d.lease_id} | {eur(d.figures.get('balance_cents', 0))} | {d.profile or ''} |" for d in decisions]
     body = ("| Bail | Solde | Profil |\n|---|---|---|\n" + "\n".join(lines)) if lines else "Aucun dossier."
     return {"lease_ids": lease_ids, "answered": all(x in answers for x in lease_ids), "body": body}
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(os.environ.get("ARREARS_HOME") or Path(__file__).resolve().parents[2])
 CONNECTION_ID = "arrears_db"
+# The Asset the import DAG updates and every step DAG reads (lineage in the Airflow UI).
+PORTFOLIO_ASSET = ("arrears_portfolio", f"file://{PROJECT_ROOT / 'var' / 'portfolio'}")
 
 
 def var_dir() -> Path:
