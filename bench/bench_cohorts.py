@@ -21,11 +21,11 @@ from _phases import emit, run_phase
 
 
 def phase(name: str, args) -> None:
-    from arrears.db import make_engine, migrate
+    from arrears.core.db import make_engine, migrate
 
     if name == "seed":
         migrate(args.db_url)
-        from arrears.demo import seed_demo
+        from arrears.demo.portfolio import seed_demo
 
         started = time.perf_counter()
         seed_demo(make_engine(args.db_url), leases=args.leases, seed=2025,
@@ -34,8 +34,8 @@ def phase(name: str, args) -> None:
         return
     import json
 
-    from arrears.cohorts import cohort_frame, ensure_positions
-    from arrears.demo_month import month_runs
+    from arrears.demo.month import month_runs
+    from arrears.select.cohorts import cohort_frame, ensure_positions
 
     engine = make_engine(args.db_url)
     rows = []

@@ -23,25 +23,25 @@ AS_OF = dt.date(2025, 9, 5)
 
 
 def phase(name: str, args) -> None:
-    from arrears.db import make_engine, migrate
+    from arrears.core.db import make_engine, migrate
 
     work = Path(args.work)
     started = time.perf_counter()
     if name == "generate":
-        from arrears.demo import write_demo_csv
+        from arrears.demo.portfolio import write_demo_csv
 
         counts = write_demo_csv(work / "csv", leases=args.leases, seed=2025)
         emit(seconds=round(time.perf_counter() - started, 2), rows=sum(counts.values()),
              ledger_rows=counts.get("ledger.csv", counts.get("ledger", 0)))
     elif name == "import":
         migrate(args.db_url)
-        from arrears.importer import import_dir
+        from arrears.ingest.importer import import_dir
 
         report = import_dir(make_engine(args.db_url), work / "csv")
         emit(seconds=round(time.perf_counter() - started, 2), loaded=report.loaded,
              quarantined=report.quarantined)
     elif name == "positions":
-        from arrears.positions import compute_positions
+        from arrears.select.positions import compute_positions
 
         with make_engine(args.db_url).connect() as conn:
             frame = compute_positions(conn, AS_OF)

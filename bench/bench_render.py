@@ -38,8 +38,8 @@ STREETS = ["rue Paul Bert", "avenue Jean Jaurès", "boulevard des Belges", "rue 
 
 def build_portfolio(url: str, n: int, seed: int = 7) -> None:
     """``n`` debtor leases with 14 months of rent, payments, a few plans and rejects (bulk inserts)."""
-    from arrears import models as m
-    from arrears.db import make_engine, migrate
+    from arrears.core import models as m
+    from arrears.core.db import make_engine, migrate
 
     migrate(url)
     rng = random.Random(seed)
@@ -102,7 +102,7 @@ def build_portfolio(url: str, n: int, seed: int = 7) -> None:
 
 
 def decisions(n: int):
-    from arrears.decision import Decision, LetterOrder
+    from arrears.decide.decision import Decision, LetterOrder
 
     out = []
     for i in range(n):
@@ -118,12 +118,12 @@ def decisions(n: int):
 
 def run_naive(url: str, n: int, out_dir: Path) -> dict:
     """One WeasyPrint layout + one write_pdf per letter, one process (same DB work as the batched path)."""
-    from arrears.db import make_engine
+    from arrears.config.landlord import load_landlord
+    from arrears.core.db import make_engine
+    from arrears.core.files import ensure_dir, write_atomic
     from arrears.documents import letters as L
     from arrears.documents.registered import ensure_ranges
     from arrears.documents.render import html_to_pdf
-    from arrears.files import ensure_dir, write_atomic
-    from arrears.landlord import load_landlord
 
     engine = make_engine(url)
     landlord = load_landlord()

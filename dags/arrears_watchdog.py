@@ -3,7 +3,7 @@
 An étape is late when its planned date (the end of its window for step 6, "du 1er au 7") has passed and it
 has no successful run (a run succeeds when its summary is recorded in ``step_runs``). The check covers the
 previous and the current month, so a step planned on the 25th is still watched in the first days of the
-next month. One e-mail lists every late step (``arrears.alerts.watch_late_steps``, SMTP connection
+next month. One e-mail lists every late step (``arrears.orchestration.alerts.watch_late_steps``, SMTP connection
 ``smtp_default`` or ``ARREARS_SMTP_CONN_ID``, recipients ``ARREARS_ALERTS_TO``). "Today" is the run's
 logical date in Paris, never the wall clock: re-running a past day checks that day.
 """
@@ -30,8 +30,8 @@ from airflow.sdk import dag, get_current_context, task
 def arrears_watchdog():
     @task
     def check_late_steps() -> dict:
-        from arrears.alerts import watch_late_steps
-        from arrears.pipeline import as_of_from_logical_date
+        from arrears.orchestration.alerts import watch_late_steps
+        from arrears.orchestration.pipeline import as_of_from_logical_date
 
         ctx = get_current_context()
         today = as_of_from_logical_date(ctx["logical_date"] or ctx["dag_run"].run_after)

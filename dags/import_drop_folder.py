@@ -13,7 +13,7 @@ import datetime as dt
 import os
 
 from airflow.sdk import Asset, dag, task
-from arrears.settings import PORTFOLIO_ASSET, PROJECT_ROOT
+from arrears.core.settings import PORTFOLIO_ASSET, PROJECT_ROOT
 
 PORTFOLIO = Asset(name=PORTFOLIO_ASSET[0], uri=PORTFOLIO_ASSET[1])
 DROP_DIR = os.environ.get("ARREARS_DROP_DIR", str(PROJECT_ROOT / "var" / "drop"))
@@ -34,7 +34,7 @@ def import_drop_folder():
     @task(outlets=[PORTFOLIO])
     def load_drop_folder() -> dict:
         from airflow.exceptions import AirflowSkipException
-        from arrears.drop_folder import run_drop_folder_import
+        from arrears.ingest.drop_folder import run_drop_folder_import
 
         counts = run_drop_folder_import(DROP_DIR)
         if counts.get("skipped"):

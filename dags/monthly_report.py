@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.sdk import Asset, dag, get_current_context, task
-from arrears.settings import PROJECT_ROOT
+from arrears.core.settings import PROJECT_ROOT
 from arrears_timetable import PlanStepTimetable
 
 REPORT = Asset(name="arrears_monthly_report", uri=f"file://{PROJECT_ROOT / 'output' / 'reports'}")
@@ -32,9 +32,9 @@ REPORT = Asset(name="arrears_monthly_report", uri=f"file://{PROJECT_ROOT / 'outp
 def monthly_kpi_report():
     @task(outlets=[REPORT])
     def write_report() -> list[str]:
-        from arrears.db import engine_for
-        from arrears.pipeline import as_of_from_logical_date
-        from arrears.report import write_report as write
+        from arrears.core.db import engine_for
+        from arrears.orchestration.pipeline import as_of_from_logical_date
+        from arrears.report.monthly import write_report as write
 
         ctx = get_current_context()
         day = as_of_from_logical_date(ctx["logical_date"] or ctx["dag_run"].run_after)

@@ -1,6 +1,6 @@
 """One DAG per step of the monthly arrears plan (plan mensuel de l'impayé), generated from the plan file.
 
-Each DAG is thin wiring around ``arrears.pipeline``: select the cohort → decide → (manager approval for
+Each DAG is thin wiring around ``arrears.orchestration.pipeline``: select the cohort → decide → (manager approval for
 steps 6 and 14) → reserve actions in the journal → render documents (mapped per batch of letters) →
 assemble mailroom batches → write worklists → record actions → summary. Nothing here touches a database at
 parse time; pandas and WeasyPrint are imported inside the tasks.
@@ -12,9 +12,9 @@ import datetime as dt
 import os
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
-from arrears.alerts import step_failure_notifier
-from arrears.plan import load_plan
-from arrears.settings import PORTFOLIO_ASSET, PROJECT_ROOT
+from arrears.config.plan import load_plan
+from arrears.core.settings import PORTFOLIO_ASSET, PROJECT_ROOT
+from arrears.orchestration.alerts import step_failure_notifier
 from arrears_timetable import PlanStepTimetable
 
 PLAN = load_plan()
@@ -70,7 +70,7 @@ def build_step_dag(step):
     def step_dag():
         @task
         def run_spec() -> dict:
-            from arrears.pipeline import RunSpec, as_of_from_logical_date
+            from arrears.orchestration.pipeline import RunSpec, as_of_from_logical_date
 
             ctx = get_current_context()
             params = ctx["params"]
@@ -80,19 +80,19 @@ def build_step_dag(step):
 
         @task(inlets=[PORTFOLIO])
         def select_cohort(spec: dict) -> dict:
-            from arrears import pipeline
+            from arrears.orchestration import pipeline
 
             return pipeline.select_cohort(pipeline.RunSpec.from_dict(spec))
 
         @task
         def decide(spec: dict, cohort: dict) -> dict:
-            from arrears import pipeline
+            from arrears.orchestration import pipeline
 
             return pipeline.decide(pipeline.RunSpec.from_dict(spec))
 
         @task(trigger_rule="none_failed")
         def reserve_actions(spec: dict, decided: dict, approved: list | None = None) -> dict:
-            from arrears import pipeline
+            from arrears.orchestration import pipeline
 
             return pipeline.reserve_actions(pipeline.RunSpec.from_dict(spec), approved)
 
@@ -102,31 +102,31 @@ def build_step_dag(step):
 
         @task(max_active_tis_per_dagrun=2, outlets=[outlets_letters])
         def render_documents(spec: dict, lease_ids: list) -> dict:
-            from arrears import pipeline
+            from arrears.orchestration import pipeline
 
             return pipeline.render_documents(pipeline.RunSpec.from_dict(spec), lease_ids)
 
         @task(trigger_rule="none_failed", outlets=[outlets_batches])
         def assemble_batches(spec: dict, rendered) -> dict:
-            from arrears import pipeline
+            from arrears.orchestration import pipeline
 
             return pipeline.assemble_batches(pipeline.RunSpec.from_dict(spec))
 
         @task(trigger_rule="none_failed", outlets=[outlets_worklists])
         def write_worklists(spec: dict, rendered) -> dict:
-            from arrears import pipeline
+            from arrears.orchestration import pipeline
 
             return pipeline.write_worklists(pipeline.RunSpec.from_dict(spec))
 
         @task(trigger_rule="none_failed")
         def record_actions(spec: dict, batches: dict, worklists: dict) -> dict:
-            from arrears import pipeline
+            from arrears.orchestration import pipeline
 
             return pipeline.record_actions(pipeline.RunSpec.from_dict(spec))
 
         @task(trigger_rule="none_failed")
         def summary(spec: dict, cohort: dict, batches: dict, worklists: dict, recorded: dict) -> dict:
-            from arrears import pipeline
+            from arrears.orchestration import pipeline
 
             return pipeline.summarize(pipeline.RunSpec.from_dict(spec), {
                 "cohort": cohort, "batches": batches, "worklists": worklists, "record": recorded})
@@ -158,7 +158,7 @@ def approval_gate(step, spec, decided):
 
     @task
     def approval_request(spec: dict, decided: dict) -> dict:
-        from arrears import pipeline
+        from arrears.orchestration import pipeline
 
         return pipeline.approval_request(pipeline.RunSpec.from_dict(spec))
 
@@ -174,7 +174,7 @@ def approval_gate(step, spec, decided):
 
     @task(trigger_rule="none_failed_min_one_success")
     def collect_approvals(spec: dict, request: dict) -> list:
-        from arrears import pipeline
+        from arrears.orchestration import pipeline
 
         ctx = get_current_context()
         answers = ctx["ti"].xcom_pull(task_ids="wait_for_manager", map_indexes=0, default=None)

@@ -10,7 +10,7 @@ an iframe at ``/plugin/arrears``):
   ``GET /arrears/sorties/{month}/{step}/{path}`` to download one.
 
 Every route requires an authenticated Airflow user (``GetUserDep``: no token → 401; the UI's iframe sends
-the ``_token`` cookie). The data comes from ``arrears.month_view`` (plain Python); no tenant data is shown.
+the ``_token`` cookie). The data comes from ``arrears.orchestration.month_view`` (plain Python); no tenant data is shown.
 """
 
 from __future__ import annotations
@@ -37,13 +37,13 @@ app = FastAPI(
 
 def _today() -> dt.date:
     """The server's date in the plan's time zone (the only wall-clock read of the page: its default)."""
-    from arrears.plan import load_plan
+    from arrears.config.plan import load_plan
 
     return dt.datetime.now(ZoneInfo(load_plan().timezone)).date()
 
 
 def _month(month: str | None) -> str:
-    from arrears.month_view import parse_month_str
+    from arrears.orchestration.month_view import parse_month_str
 
     if not month:
         return _today().strftime("%Y-%m")
@@ -70,8 +70,8 @@ def _self_url(request: Request) -> str:
 
 def _data(month: str, request: Request) -> dict[str, Any]:
     from airflow.utils.session import create_session
-    from arrears.db import engine_for
-    from arrears.month_view import month_view_data
+    from arrears.core.db import engine_for
+    from arrears.orchestration.month_view import month_view_data
 
     self_url = _self_url(request)
     with create_session() as session:
@@ -95,7 +95,7 @@ def month_json(request: Request, user: GetUserDep, month: str | None = Query(Non
 
 
 def _step(step: str):
-    from arrears.plan import PlanError, load_plan
+    from arrears.config.plan import PlanError, load_plan
 
     try:
         return load_plan().step(step)
@@ -106,7 +106,7 @@ def _step(step: str):
 @app.get("/sorties/{month}/{step}", response_class=HTMLResponse)
 def outputs_page(request: Request, user: GetUserDep, month: str, step: str) -> HTMLResponse:
     from arrears.documents.render import render_html
-    from arrears.month_view import outputs_listing
+    from arrears.orchestration.month_view import outputs_listing
 
     month = _month(month)
     spec = _step(step)
@@ -121,7 +121,7 @@ def outputs_page(request: Request, user: GetUserDep, month: str, step: str) -> H
 
 @app.get("/sorties/{month}/{step}/{path:path}")
 def output_file(user: GetUserDep, month: str, step: str, path: str) -> FileResponse:
-    from arrears.month_view import resolve_output_file
+    from arrears.orchestration.month_view import resolve_output_file
 
     month = _month(month)
     spec = _step(step)

@@ -13,7 +13,7 @@ of a step is in the pipeline's journal, not in the interval.
 
 DAG files import it as ``from arrears_timetable import PlanStepTimetable`` (``plugins/`` is on
 ``sys.path``); ``ArrearsTimetablePlugin`` registers it so serialized DAGs can be read back. All dates come
-from ``arrears.calendar``; ``holidays`` is imported only when a date is computed.
+from ``arrears.core.calendar``; ``holidays`` is imported only when a date is computed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.plugins_manager import AirflowPlugin
 from airflow.timetables.base import DagRunInfo, DataInterval, Timetable
-from arrears.calendar import StepSchedule, next_run, previous_run
+from arrears.core.calendar import StepSchedule, next_run, previous_run
 
 if TYPE_CHECKING:
     from airflow.timetables.base import TimeRestriction

@@ -27,7 +27,7 @@ os.environ.setdefault("AIRFLOW_HOME", str(_SESSION_TMP / "airflow"))
 os.environ["ARREARS_VAR_DIR"] = str(_SESSION_TMP / "var")
 os.environ["ARREARS_OUTPUT_DIR"] = str(_SESSION_TMP / "output")
 os.environ.pop("ARREARS_DB_URL", None)
-from arrears import airflow_env
+from arrears.orchestration import airflow_env
 
 airflow_env.configure()
 
@@ -49,11 +49,11 @@ def pg_url():
     except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}")
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    from arrears.db import migrate
+    from arrears.core.db import migrate
 
     migrate(url)
     yield url
-    from arrears.db import engine_for
+    from arrears.core.db import engine_for
 
     engine_for.cache_clear()
     with admin.connect() as conn:
@@ -65,14 +65,14 @@ def pg_url():
 def sqlite_template(tmp_path_factory):
     """A migrated SQLite file, copied for each test (migrating once is faster)."""
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
-    from arrears.db import migrate
+    from arrears.core.db import migrate
 
     migrate(f"sqlite:///{path}")
     return path
 
 
 def _empty_tables(engine) -> None:
-    from arrears.models import Base
+    from arrears.core.models import Base
 
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
@@ -90,7 +90,7 @@ def db_url(request, tmp_path, sqlite_template):
         yield f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("pg_url")
-        from arrears.db import make_engine
+        from arrears.core.db import make_engine
 
         engine = make_engine(url)
         _empty_tables(engine)
@@ -100,7 +100,7 @@ def db_url(request, tmp_path, sqlite_template):
 
 @pytest.fixture
 def engine(db_url):
-    from arrears.db import make_engine
+    from arrears.core.db import make_engine
 
     eng = make_engine(db_url)
     yield eng
@@ -112,7 +112,7 @@ def sqlite_engine(tmp_path, sqlite_template):
     """SQLite only, for tests whose subject is not the database."""
     import shutil
 
-    from arrears.db import make_engine
+    from arrears.core.db import make_engine
 
     path = tmp_path / "arrears.db"
     shutil.copy(sqlite_template, path)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from arrears import models as m
+from arrears.core import models as m
 from sqlalchemy.orm import Session
 
 

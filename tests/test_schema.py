@@ -1,4 +1,4 @@
-from arrears.models import Base
+from arrears.core.models import Base
 from sqlalchemy import inspect
 
 

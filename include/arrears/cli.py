@@ -20,14 +20,14 @@ def _date(value: str) -> dt.date:
 
 
 def _engine(args):
-    from arrears.db import make_engine
+    from arrears.core.db import make_engine
 
     return make_engine(args.db_url)
 
 
 def cmd_migrate(args) -> int:
-    from arrears.db import migrate
-    from arrears.settings import database_url
+    from arrears.core.db import migrate
+    from arrears.core.settings import database_url
 
     migrate(args.db_url)
     print(f"schema up to date: {_safe_url(args.db_url or database_url())}")
@@ -35,8 +35,8 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_import(args) -> int:
-    from arrears.db import migrate
-    from arrears.importer import ImportError_, import_dir
+    from arrears.core.db import migrate
+    from arrears.ingest.importer import ImportError_, import_dir
 
     migrate(args.db_url)
     engine = _engine(args)
@@ -50,7 +50,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_demo_data(args) -> int:
-    from arrears.demo import write_demo_csv
+    from arrears.demo.portfolio import write_demo_csv
 
     out = Path(args.out)
     counts = write_demo_csv(out, leases=args.leases, seed=args.seed, as_of=args.as_of)
@@ -61,7 +61,7 @@ def cmd_demo_data(args) -> int:
 
 
 def cmd_positions(args) -> int:
-    from arrears.positions import positions_frame
+    from arrears.select.positions import positions_frame
 
     engine = _engine(args)
     with engine.connect() as conn:
@@ -71,7 +71,7 @@ def cmd_positions(args) -> int:
 
 
 def cmd_cohort(args) -> int:
-    from arrears.cohorts import cohort_frame
+    from arrears.select.cohorts import cohort_frame
 
     engine = _engine(args)
     frame = cohort_frame(engine, args.step, args.as_of)
@@ -82,7 +82,7 @@ def cmd_cohort(args) -> int:
 def cmd_decide(args) -> int:
     import json
 
-    from arrears.decide import decide_step
+    from arrears.decide.steps import decide_step
 
     engine = _engine(args)
     decisions = decide_step(engine, args.step, args.as_of)
@@ -92,26 +92,26 @@ def cmd_decide(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from arrears.runner import run_step
+    from arrears.orchestration.runner import run_step
 
     return run_step(args.step, args.as_of, dry_run=args.dry_run)
 
 
 def cmd_approve(args) -> int:
-    from arrears.approvals import approve_cli
+    from arrears.act.approvals import approve_cli
 
     return approve_cli(args.step, args.as_of, lease_ids=args.lease_ids, approve_all=args.all,
                        reject=args.reject, author=args.author, db_url=args.db_url)
 
 
 def cmd_demo(args) -> int:
-    from arrears.demo_month import run_demo
+    from arrears.demo.month import run_demo
 
     return run_demo(leases=args.leases, seed=args.seed, month=args.month, steps_only=args.seed_only)
 
 
 def cmd_report(args) -> int:
-    from arrears.report import write_report
+    from arrears.report.monthly import write_report
 
     paths = write_report(_engine(args), args.month, out_dir=args.out)
     for path in paths:
@@ -122,7 +122,7 @@ def cmd_report(args) -> int:
 def cmd_ui(args) -> int:
     import os
 
-    from arrears import airflow_env
+    from arrears.orchestration import airflow_env
 
     airflow_env.configure()
     airflow_env.ensure_metadata_db()

@@ -1,4 +1,4 @@
-"""Alerts (``arrears.alerts``): sent through Airflow's SmtpNotifier to a tiny SMTP server run by the test.
+"""Alerts (``arrears.orchestration.alerts``): sent through Airflow's SmtpNotifier to a tiny SMTP server run by the test.
 
 The server (a thread, on 127.0.0.1, a free port) speaks just enough SMTP for ``smtplib`` and keeps each
 message; the test reads back the subject and the body the operations team would read.
@@ -15,14 +15,14 @@ import threading
 from types import SimpleNamespace
 
 import pytest
-from arrears.alerts import (
+from arrears.core.models import StepRun
+from arrears.orchestration.alerts import (
     check_cohort_size,
     cohort_size_alert,
     late_steps,
     step_failure_notifier,
     watch_late_steps,
 )
-from arrears.models import StepRun
 
 CONN_ID = "smtp_arrears_test"
 
@@ -288,7 +288,7 @@ def test_watchdog_mails_one_list_covering_last_month_too(engine, smtp):
 def test_nothing_late_sends_nothing(sqlite_engine, smtp):
     from dataclasses import replace
 
-    from arrears.plan import load_plan
+    from arrears.config.plan import load_plan
 
     plan = load_plan()
     only_first = replace(plan, steps=(plan.step(1),))
@@ -300,7 +300,7 @@ def test_nothing_late_sends_nothing(sqlite_engine, smtp):
 
 def test_watchdog_dag_imports_cleanly():
     from airflow.dag_processing.dagbag import DagBag
-    from arrears.settings import PROJECT_ROOT
+    from arrears.core.settings import PROJECT_ROOT
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags" / "arrears_watchdog.py"))
     assert bag.import_errors == {}

@@ -1,4 +1,4 @@
-"""French business days and the plan's run dates (arrears.calendar).
+"""French business days and the plan's run dates (arrears.core.calendar).
 
 Every expected date was checked by hand against a calendar; the reasoning is in the comments.
 Easter 2025 is Sunday 20 April (Good Friday 18 April, Easter Monday 21 April, Ascension = Easter + 39 =
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from arrears.calendar import (
+from arrears.core.calendar import (
     StepSchedule,
     holiday_name,
     is_business_day,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from arrears.decide import decide_step
-from arrears.decision import Decision
-from arrears.models import Approval, JournalEntry, StepRun, Tenant, TransferProposal
-from arrears.rules import GUARD_REASON, crossing_date, departement
+from arrears.core.models import Approval, JournalEntry, StepRun, Tenant, TransferProposal
+from arrears.decide.decision import Decision
+from arrears.decide.rules import GUARD_REASON, crossing_date, departement
+from arrears.decide.steps import decide_step
 from factories import Portfolio
 from sqlalchemy import update
 from sqlalchemy.orm import Session

@@ -1,7 +1,7 @@
 """The demo portfolio: deterministic files, both CSV conventions, believable proportions, every cohort.
 
 The 5 000-lease portfolio is generated once per module (a few seconds); the per-archetype checks use the
-independent pure-Python reading of DATA.md/PLAN.md in ``arrears.demo_check``.
+independent pure-Python reading of DATA.md/PLAN.md in ``arrears.demo.check``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from arrears.demo import (
+from arrears.demo.check import STEP_DATES, Facts, in_cohort
+from arrears.demo.portfolio import (
     BY_NAME,
     HEADERS,
     archetype_counts,
@@ -23,7 +24,6 @@ from arrears.demo import (
     write_demo_csv,
     write_portfolio,
 )
-from arrears.demo_check import STEP_DATES, Facts, in_cohort
 
 AS_OF = dt.date(2025, 9, 30)
 
@@ -189,7 +189,7 @@ def test_every_cohort_is_represented_at_200_leases():
 
 
 def test_import_through_the_real_importer(engine, tmp_path):
-    from arrears.importer import import_dir
+    from arrears.ingest.importer import import_dir
     from sqlalchemy import text
 
     counts = write_demo_csv(tmp_path / "csv", leases=300)
@@ -207,7 +207,7 @@ def test_import_through_the_real_importer(engine, tmp_path):
 
 
 def test_seed_demo_prints_figures_without_names(sqlite_engine, tmp_path, capsys):
-    from arrears.demo import seed_demo
+    from arrears.demo.portfolio import seed_demo
 
     figures = seed_demo(sqlite_engine, leases=150, workdir=tmp_path / "seed")
     printed = capsys.readouterr().out
@@ -221,8 +221,8 @@ def test_seed_demo_prints_figures_without_names(sqlite_engine, tmp_path, capsys)
 
 def test_project_cohort_sql_agrees_with_the_demo_check(sqlite_engine, tmp_path):
     """The imported demo, read by the project's cohort SQL, gives the leases the independent check gives."""
-    cohorts = pytest.importorskip("arrears.cohorts")
-    from arrears.importer import import_dir
+    cohorts = pytest.importorskip("arrears.select.cohorts")
+    from arrears.ingest.importer import import_dir
 
     write_demo_csv(tmp_path / "csv", leases=300)
     import_dir(sqlite_engine, tmp_path / "csv")

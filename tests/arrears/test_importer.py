@@ -15,8 +15,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from arrears import models as m
-from arrears.importer import ImportError_, import_dir
+from arrears.core import models as m
+from arrears.ingest.importer import ImportError_, import_dir
 from sqlalchemy import func, select, text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"

@@ -1,4 +1,4 @@
-"""The monthly KPIs (arrears.kpis) against hand-computed figures, on SQLite and PostgreSQL.
+"""The monthly KPIs (arrears.report.kpis) against hand-computed figures, on SQLite and PostgreSQL.
 
 The portfolio, month 2025-09 (D = 2025-09-30); test_report.py reuses ``build`` and ``record_pipeline``.
 
@@ -23,8 +23,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from arrears import models as m
-from arrears.kpis import compute_kpis
+from arrears.core import models as m
+from arrears.report.kpis import compute_kpis
 from factories import Portfolio
 
 
@@ -314,9 +314,9 @@ def test_bad_month(sqlite_engine):
 
 def test_debt_age_agrees_with_lease_positions(engine):
     # The report's buckets and the officers' worklists read the same FIFO debt since (a reject or a refund
-    # takes back a credit, it is not a new charge): bucket arrears.positions' debt_since the same way.
-    from arrears.kpis import month_end, shift_month
-    from arrears.positions import positions_frame
+    # takes back a credit, it is not a new charge): bucket arrears.select.positions' debt_since the same way.
+    from arrears.report.kpis import month_end, shift_month
+    from arrears.select.positions import positions_frame
     from sqlalchemy.orm import Session
 
     build(engine)

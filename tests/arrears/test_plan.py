@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from arrears.decision import LETTER_TYPES
-from arrears.plan import DEFAULT_PLAN_PATH, PlanError, load_plan
+from arrears.config.plan import DEFAULT_PLAN_PATH, PlanError, load_plan
+from arrears.decide.decision import LETTER_TYPES
 
 TEXT = DEFAULT_PLAN_PATH.read_text(encoding="utf-8")
 

@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from arrears.cohorts import ensure_positions, lease_figures
-from arrears.profiles import ProfileFacts, episode_starts, month_ends, profiles_for, suggest_profile
+from arrears.decide.profiles import ProfileFacts, episode_starts, month_ends, profiles_for, suggest_profile
+from arrears.select.cohorts import ensure_positions, lease_figures
 from factories import Portfolio
 
 D = dt.date(2025, 9, 25)

@@ -1,4 +1,4 @@
-"""The monthly KPI report (arrears.report): charts carry the plotted values, the PDF the headline figures,
+"""The monthly KPI report (arrears.report.monthly): charts carry the plotted values, the PDF the headline figures,
 CSV and XLSX the same figures; files written atomically with mode 0600.
 
 The portfolio is test_kpis.py's (month 2025-09): arrears rate 8 720 / 31 200 = 27,95 %, recovery rate
@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from html import unescape
 
 import pytest
-from arrears.kpis import compute_kpis
-from arrears.report import figure_rows, render_report_html, write_report
+from arrears.report.kpis import compute_kpis
+from arrears.report.monthly import figure_rows, render_report_html, write_report
 from test_kpis import build, record_pipeline
 
 NBSP = "\u00a0"
@@ -27,7 +27,7 @@ def written(tmp_path_factory):
     """The report of the test portfolio, written once (SQLite) for the file-level tests."""
     import shutil
 
-    from arrears.db import make_engine, migrate
+    from arrears.core.db import make_engine, migrate
 
     folder = tmp_path_factory.mktemp("report")
     db = folder / "arrears.db"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from arrears.plan import load_plan
-from arrears.settings import PROJECT_ROOT
+from arrears.config.plan import load_plan
+from arrears.core.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +62,10 @@ def test_dag_files_do_no_heavy_import_at_parse_time():
     import sys
 
     code = (
-        "import sys; from arrears import airflow_env; airflow_env.configure();"
+        "import sys; from arrears.orchestration import airflow_env; airflow_env.configure();"
         "from airflow.dag_processing.dagbag import DagBag;"
         f"DagBag(dag_folder={str(PROJECT_ROOT / 'dags')!r});"
-        "heavy = [m for m in ('pandas', 'weasyprint', 'openpyxl', 'arrears.db', 'arrears.pipeline') if m in sys.modules];"
+        "heavy = [m for m in ('pandas', 'weasyprint', 'openpyxl', 'arrears.core.db', 'arrears.orchestration.pipeline') if m in sys.modules];"
         "print('HEAVY=' + ','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

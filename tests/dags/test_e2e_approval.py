@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from arrears import models as m
+from arrears.core import models as m
 from sqlalchemy import select
 
 SEP1 = dt.date(2025, 9, 1)
@@ -22,7 +22,7 @@ SEP1 = dt.date(2025, 9, 1)
 
 @pytest.fixture
 def portfolio(db_url, monkeypatch):
-    from arrears.db import make_engine
+    from arrears.core.db import make_engine
     from factories import Portfolio
 
     monkeypatch.setenv("ARREARS_DB_URL", db_url)
@@ -41,8 +41,8 @@ def portfolio(db_url, monkeypatch):
 
 def test_step6_transfers_only_what_the_manager_approved(portfolio, capsys):
     from arrears.cli import main
-    from arrears.runner import run_step
-    from arrears.settings import output_dir
+    from arrears.core.settings import output_dir
+    from arrears.orchestration.runner import run_step
 
     assert main(["cohort", "6", "--as-of", "2025-09-01"]) == 0
     cohort_csv = capsys.readouterr().out.splitlines()
@@ -82,7 +82,7 @@ def test_step6_waits_for_the_manager_in_airflow_then_applies_the_answer(portfoli
     from airflow.utils.session import create_session
     from airflow.utils.state import TaskInstanceState
     from arrears.cli import main
-    from arrears.runner import _dagbag, run_step
+    from arrears.orchestration.runner import _dagbag, run_step
 
     seen = {}
 

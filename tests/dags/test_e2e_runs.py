@@ -14,7 +14,7 @@ import datetime as dt
 import os
 
 import pytest
-from arrears import models as m
+from arrears.core import models as m
 from sqlalchemy import func, select
 
 SEP1 = dt.date(2025, 9, 1)
@@ -45,7 +45,7 @@ def build_portfolio(engine) -> None:
 
 @pytest.fixture
 def portfolio(db_url, monkeypatch):
-    from arrears.db import make_engine
+    from arrears.core.db import make_engine
 
     monkeypatch.setenv("ARREARS_DB_URL", db_url)
     engine = make_engine(db_url)
@@ -67,8 +67,8 @@ def letter_files(period_dir) -> list[str]:
 
 
 def test_month_runs_then_rerun_duplicates_nothing(portfolio):
-    from arrears.runner import run_step
-    from arrears.settings import output_dir
+    from arrears.core.settings import output_dir
+    from arrears.orchestration.runner import run_step
 
     assert run_step(1, SEP1, quiet=True) == 0
     assert run_step(3, SEP5, quiet=True) == 0
@@ -99,8 +99,8 @@ def test_month_runs_then_rerun_duplicates_nothing(portfolio):
 
 
 def test_rerun_after_a_crash_mid_rendering_completes_the_work(portfolio, monkeypatch):
-    from arrears import pipeline
-    from arrears.runner import run_step
+    from arrears.orchestration import pipeline
+    from arrears.orchestration.runner import run_step
 
     # The crashed run: cohort, decisions and reservations done, then only the first chunk (one lease)
     # rendered before the process died — no batch, no worklist, nothing recorded.
@@ -135,8 +135,8 @@ def test_rerun_after_a_crash_mid_rendering_completes_the_work(portfolio, monkeyp
 
 
 def test_dry_run_records_nothing_and_renders_a_preview(portfolio):
-    from arrears.runner import run_step
-    from arrears.settings import output_dir
+    from arrears.core.settings import output_dir
+    from arrears.orchestration.runner import run_step
 
     assert run_step(3, SEP5, dry_run=True, quiet=True) == 0
     assert all(n == 0 for k, n in counts(portfolio).items() if k != "actions")
@@ -148,8 +148,8 @@ def test_concurrent_reservations_take_each_lease_once(portfolio):
     """Two runs of the same step at once: the journal's unique key lets only one take each lease."""
     import threading
 
-    from arrears import journal
-    from arrears.decide import decide_step
+    from arrears.act import journal
+    from arrears.decide.steps import decide_step
 
     decisions = decide_step(portfolio, 3, SEP5)
     assert len(decisions) == 2

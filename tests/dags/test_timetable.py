@@ -13,7 +13,7 @@ from pathlib import Path
 import arrears_timetable
 import pytest
 from airflow.timetables.base import DataInterval, TimeRestriction
-from arrears.calendar import StepSchedule
+from arrears.core.calendar import StepSchedule
 from arrears_timetable import PlanStepTimetable
 
 PLUGINS = Path(__file__).resolve().parents[2] / "plugins"

@@ -1,4 +1,4 @@
-"""The month view's data (``arrears.month_view``) and the plugin's routes, without a running server.
+"""The month view's data (``arrears.orchestration.month_view``) and the plugin's routes, without a running server.
 
 Planned dates are checked by eye against a calendar: September 2025 starts on a Monday; 20 September is a
 Saturday; 1 November 2025 (Toussaint) is a Saturday; 31 January 2026 is a Saturday.
@@ -10,9 +10,9 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-from arrears.models import StepRun
-from arrears.month_view import month_view_data, parse_month, run_url
-from arrears.plan import load_plan
+from arrears.config.plan import load_plan
+from arrears.core.models import StepRun
+from arrears.orchestration.month_view import month_view_data, parse_month, run_url
 
 PARIS_7AM_UTC = dt.time(5)  # 07:00 in Paris in summer
 
@@ -164,7 +164,7 @@ def test_a_run_moved_into_the_next_month_stays_with_its_month():
 
 
 def test_unreadable_project_db_is_reported_not_raised(tmp_path):
-    from arrears.db import make_engine
+    from arrears.core.db import make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")   # no tables
     data = month_view_data("2025-09", engine=engine, today=dt.date(2025, 9, 2))
@@ -285,7 +285,7 @@ def test_routes_need_a_user_and_render(monkeypatch):
 
 
 def test_outputs_listing_and_file_stay_inside_the_step_folder(tmp_path):
-    from arrears.month_view import outputs_listing, resolve_output_file
+    from arrears.orchestration.month_view import outputs_listing, resolve_output_file
 
     folder = tmp_path / "2025-09" / "01_small_balances" / "mailroom"
     folder.mkdir(parents=True)

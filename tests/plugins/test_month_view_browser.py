@@ -122,8 +122,8 @@ SEED_AIRFLOW = textwrap.dedent("""
 
 
 def _seed_project_db(url: str) -> None:
-    from arrears.db import make_engine, migrate
-    from arrears.models import StepRun
+    from arrears.core.db import make_engine, migrate
+    from arrears.core.models import StepRun
 
     migrate(url)
     engine = make_engine(url)

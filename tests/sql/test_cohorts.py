@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from arrears.cohorts import COHORT_COLUMNS, add_months, cohort_frame, successive_months
-from arrears.models import StepRun, TransferProposal
+from arrears.core.models import StepRun, TransferProposal
+from arrears.select.cohorts import COHORT_COLUMNS, add_months, cohort_frame, successive_months
 from factories import Portfolio
 from sqlalchemy.orm import Session
 
@@ -383,7 +383,7 @@ def test_step_15_departed_debtors(engine):
 
 
 def test_cohort_frame_stores_positions_once(engine):
-    from arrears.models import LeasePosition
+    from arrears.core.models import LeasePosition
     from sqlalchemy import func, select
 
     p = Portfolio(engine)

@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from arrears.positions import COLUMNS, compute_positions, positions_frame, store_positions
+from arrears.select.positions import COLUMNS, compute_positions, positions_frame, store_positions
 from factories import Portfolio
 from sqlalchemy import text
 
@@ -402,7 +402,7 @@ def test_subset_of_leases_and_cli_frame(engine):
 
 
 def test_load_sql_reads_named_files_only():
-    from arrears.sqlfiles import load_sql
+    from arrears.core.sqlfiles import load_sql
 
     assert "select * from final" in load_sql("positions/lease_positions")
     assert load_sql("positions/lease_positions") is load_sql("positions/lease_positions")   # cached

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arrears.core.files import ensure_dir, write_atomic
 from arrears.documents.render import html_document, render_html
-from arrears.files import ensure_dir, write_atomic
 
 CLASSES = ("simple", "registered")
 log = logging.getLogger(__name__)
@@ -70,7 +70,9 @@ def sort_key(doc: Any) -> tuple:
 
 def _step_title(step: int) -> str:
     try:
-        from arrears.plan import load_plan  # the plan file names each step (another module; optional here)
+        from arrears.config.plan import (
+            load_plan,  # the plan file names each step (another module; optional here)
+        )
 
         plan = load_plan()
         for s in getattr(plan, "steps", ()):
@@ -118,7 +120,7 @@ def assemble_batches(rendered_docs: Iterable[Any], out_dir: str | Path, *, step:
     """
     from pypdf import PdfReader, PdfWriter
 
-    from arrears.landlord import load_landlord
+    from arrears.config.landlord import load_landlord
 
     landlord = landlord or load_landlord()
     docs = list(rendered_docs)
@@ -178,7 +180,7 @@ def assemble_batches(rendered_docs: Iterable[Any], out_dir: str | Path, *, step:
 def _mark_batch(engine, result: BatchResult) -> None:
     from sqlalchemy import update
 
-    from arrears import models as m
+    from arrears.core import models as m
 
     with engine.begin() as conn:
         conn.execute(update(m.Document).where(m.Document.document_id.in_(result.document_ids))

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from arrears import models as m
-from arrears.decision import LETTER_TYPES, PROFILES, Decision
+from arrears.core import models as m
+from arrears.decide.decision import LETTER_TYPES, PROFILES, Decision
 from arrears.documents.address import AddressBlock, AddressError, address_block, name_line
 from arrears.documents.render import RenderError, date_fr
 

@@ -30,13 +30,13 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from arrears import models as m
-from arrears.decision import Decision
+from arrears.core import models as m
+from arrears.core.files import ensure_dir, write_atomic
+from arrears.decide.decision import Decision
 from arrears.documents.address import AddressError
 from arrears.documents.context import document_id_for, letter_context, registered_fields
 from arrears.documents.registered import RegisteredRangeError, allocate, ensure_ranges
 from arrears.documents.render import RenderError, html_document, jinja_env, render_html
-from arrears.files import ensure_dir, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +211,8 @@ def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir:
     per letter while a document is laid out, and layout time per letter grows with the document: see
     DEFAULT_BATCH_SIZE).
     """
-    from arrears.db import engine_for
-    from arrears.landlord import load_landlord
+    from arrears.config.landlord import load_landlord
+    from arrears.core.db import engine_for
 
     if isinstance(engine, str):
         engine = engine_for(engine)
@@ -293,7 +293,7 @@ def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision],
                             batch_size: int = DEFAULT_BATCH_SIZE,
                             chunk_size: int = DEFAULT_CHUNK_SIZE) -> RenderResult:
     """``render_letters`` over a pool of ``workers`` processes (spawn), one chunk of letters per task."""
-    from arrears.landlord import load_landlord
+    from arrears.config.landlord import load_landlord
 
     landlord = landlord or load_landlord()
     todo = [d for d in decisions if d.letter is not None]
@@ -302,7 +302,7 @@ def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision],
         return result
     url = _engine_url(engine)
     if not dry_run and any(d.letter.registered for d in todo):
-        from arrears.db import engine_for
+        from arrears.core.db import engine_for
 
         with engine_for(url).begin() as conn:  # seed once, before the workers race for numbers
             ensure_ranges(conn, landlord)

@@ -22,7 +22,7 @@ import datetime as dt
 from sqlalchemy import Connection, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from arrears import models as m
+from arrears.core import models as m
 
 
 class RegisteredRangeError(RuntimeError):

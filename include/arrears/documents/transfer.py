@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from arrears import models as m
-from arrears.decision import PROFILES, Decision
+from arrears.core import models as m
+from arrears.decide.decision import PROFILES, Decision
 
 # --------------------------------------------------------------------------------------------------
 # French labels for what officers read
@@ -100,7 +100,7 @@ def landlord_name(default: str | None = None) -> str:
     if default:
         return default
     try:
-        from arrears.landlord import load_landlord
+        from arrears.config.landlord import load_landlord
 
         return load_landlord().name or DEFAULT_LANDLORD_NAME
     except (ImportError, OSError, ValueError):  # no or invalid landlord.toml: a plain header, not a failure
@@ -397,7 +397,7 @@ def arrears_start_of(entries: list[dict[str, Any]], as_of: dt.date, tolerance_ce
 
 def identity_context(conn, decision: Decision) -> dict[str, Any]:
     """What both the transfer file and the write-off form show about the lease and its people."""
-    from arrears.settings import DEFAULTS
+    from arrears.core.settings import DEFAULTS
 
     as_of = decision.as_of
     lease = read_lease(conn, decision.lease_id)
@@ -450,8 +450,8 @@ def write_transfer_file(conn, decision: Decision, out_dir: Path | str, *, landlo
     ``conn`` is a SQLAlchemy connection (or engine). Writes ``transfer_file_<period>_<lease>.pdf`` in
     ``out_dir`` atomically (mode 0600) and returns its path.
     """
+    from arrears.core.files import write_atomic
     from arrears.documents.render import html_to_pdf, render_html
-    from arrears.files import write_atomic
 
     with _connection(conn) as c:
         ctx = identity_context(c, decision)

@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from arrears import models as m
-from arrears.decision import ChecklistItem, Decision, TaskOrder
+from arrears.core import models as m
+from arrears.decide.decision import ChecklistItem, Decision, TaskOrder
 from arrears.documents.transfer import (
     PAYMENT_KINDS,
     _chunks,
@@ -356,7 +356,7 @@ def write_worklists(engine, decisions: Sequence[Decision], out_dir: Path | str, 
     on no officer's list. ``group_by=None``: one pair ``<file_prefix>_<step_id>_<period>`` of every
     decision (hand-over or accounting list; pass ``title`` and ``file_prefix``).
     """
-    from arrears.files import write_atomic
+    from arrears.core.files import write_atomic
 
     if not decisions:
         return []

@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from arrears.decision import Decision
+from arrears.decide.decision import Decision
 from arrears.documents.transfer import (
     _connection,
     identity_context,
@@ -51,8 +51,8 @@ def write_off_form(conn, decision: Decision, out_dir: Path | str, *, landlord: s
 
     Writes ``write_off_form_<period>_<lease>.pdf`` in ``out_dir`` atomically (mode 0600); returns its path.
     """
+    from arrears.core.files import write_atomic
     from arrears.documents.render import html_to_pdf, render_html
-    from arrears.files import write_atomic
 
     with _connection(conn) as c:
         ctx = identity_context(c, decision)

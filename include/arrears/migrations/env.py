@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from alembic import context
-from arrears.db import make_engine
-from arrears.models import Base
+from arrears.core.db import make_engine
+from arrears.core.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,11 +8,11 @@ import io
 import re
 from pathlib import Path
 
-from arrears.decision import Decision, LetterOrder
+from arrears.core.files import write_atomic
+from arrears.decide.decision import Decision, LetterOrder
 from arrears.documents.batches import assemble_batches
 from arrears.documents.letters import RenderedLetter, render_letters
 from arrears.documents.render import html_to_pdf
-from arrears.files import write_atomic
 from factories import Portfolio
 from pypdf import PdfReader
 from sqlalchemy import text

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 import pytest
-from arrears.decision import LETTER_TYPES, Decision, LetterOrder
+from arrears.decide.decision import LETTER_TYPES, Decision, LetterOrder
 from arrears.documents.letters import render_letters, render_letters_parallel
 from factories import Portfolio
 from pypdf import PdfReader
@@ -217,8 +217,8 @@ def test_letter_pdf_is_private(sqlite_engine, tmp_path, letter_type):
 
 
 def test_context_addresses_living_holders_only_and_reads_the_ledger_at_d(sqlite_engine):
+    from arrears.config.landlord import load_landlord
     from arrears.documents.context import letter_context
-    from arrears.landlord import load_landlord
 
     p = Portfolio(sqlite_engine)
     p.lease("L1", tenants=2)

@@ -6,6 +6,7 @@ import threading
 from dataclasses import replace
 
 import pytest
+from arrears.config.landlord import RegisteredRangeConfig, load_landlord
 from arrears.documents.registered import (
     RegisteredRangeError,
     allocate,
@@ -14,7 +15,6 @@ from arrears.documents.registered import (
     is_valid_number,
     luhn_digit,
 )
-from arrears.landlord import RegisteredRangeConfig, load_landlord
 from sqlalchemy import text
 
 

@@ -10,8 +10,8 @@ import datetime as dt
 import stat
 
 import pytest
-from arrears import models as m
-from arrears.decision import ChecklistItem, Decision, TaskOrder
+from arrears.core import models as m
+from arrears.decide.decision import ChecklistItem, Decision, TaskOrder
 from arrears.documents.transfer import caf_status, read_ledger, statement, write_transfer_file
 from arrears.documents.write_off import write_off_form, write_off_reasons
 from factories import Portfolio

@@ -7,8 +7,8 @@ import io
 import stat
 
 import pytest
-from arrears import models as m
-from arrears.decision import ChecklistItem, Decision, TaskOrder
+from arrears.core import models as m
+from arrears.decide.decision import ChecklistItem, Decision, TaskOrder
 from arrears.documents.worklists import write_worklists
 from factories import Portfolio
 from openpyxl import load_workbook

@@ -1,0 +1,1 @@
+"""Doing it once: the action journal (idempotent reservation and recording) and managers' approvals."""

@@ -1,0 +1,131 @@
+"""Managers' approvals for the steps that need one (step 6: transfer to litigation; step 14: write-off).
+
+An answer is recorded per (lease, step, period) with its author and time, whether it comes from the
+Airflow UI (the human-in-the-loop task of the step's DAG) or from ``arrears approve``. Leases rejected
+stay where they are (pre-litigation, or on the books); the answer is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import sys
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from arrears.core.models import Approval
+
+
+def recorded_answers(engine: Engine, step: int, period: str) -> dict[str, bool]:
+    """lease_id → approved, for the answers already recorded for (step, period)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Approval.lease_id, Approval.approved)
+                            .where(Approval.step == step, Approval.period == period))
+        return {lease_id: bool(approved) for lease_id, approved in rows}
+
+
+def record_answers(engine: Engine, step: int, period: str, approved: Iterable[str], rejected: Iterable[str],
+                   author: str) -> int:
+    """Record (or update) the answers; returns how many rows were written."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows = [{"lease_id": lid, "step": step, "period": period, "approved": True, "author": author,
+             "decided_at": now} for lid in approved]
+    rows += [{"lease_id": lid, "step": step, "period": period, "approved": False, "author": author,
+              "decided_at": now} for lid in rejected]
+    if not rows:
+        return 0
+    with engine.begin() as conn:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(Approval.__table__).values(rows)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["lease_id", "step", "period"],
+            set_={"approved": stmt.excluded.approved, "author": stmt.excluded.author,
+                  "decided_at": stmt.excluded.decided_at},
+        )
+        conn.execute(stmt)
+    return len(rows)
+
+
+def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_all: bool, reject: bool,
+                author: str | None, db_url: str | None) -> int:
+    """``arrears approve STEP --as-of D (--all | LEASE_ID…) [--reject]``: what a manager answers in the UI."""
+    from arrears.config.plan import load_plan
+    from arrears.core.db import make_engine
+    from arrears.decide.steps import decide_step
+
+    step = load_plan().step(step_key)
+    if not step.needs_approval:
+        print(f"step {step.number} ({step.id}) does not need an approval", file=sys.stderr)
+        return 2
+    if not approve_all and not lease_ids:
+        print("give --all or the lease ids to answer for", file=sys.stderr)
+        return 2
+    engine = make_engine(db_url)
+    candidates = [d.lease_id for d in decide_step(engine, step.number, as_of)]
+    chosen = candidates if approve_all else lease_ids
+    unknown = sorted(set(chosen) - set(candidates))
+    if unknown:
+        print(f"not waiting for approval at step {step.number} on {as_of}: {', '.join(unknown)}",
+              file=sys.stderr)
+        return 2
+    author = author or getpass.getuser()
+    period = as_of.isoformat()[:7]
+    if reject:
+        n = record_answers(engine, step.number, period, [], chosen, author)
+    else:
+        # Approving a subset rejects the others only when the manager says so (--reject on them).
+        n = record_answers(engine, step.number, period, chosen, [], author)
+    verb = "rejected" if reject else "approved"
+    print(f"step {step.number} {step.id}, {period}: {n} lease(s) {verb} by {author}")
+    answered = answer_waiting_requests(step.id, period, recorded_answers(engine, step.number, period), author)
+    if answered:
+        print(f"answered {answered} approval request(s) waiting in Airflow for {step.id}")
+    return 0
+
+
+def answer_waiting_requests(dag_id: str, period: str, answers: dict[str, bool], author: str) -> int:
+    """Answer the step's human-in-the-loop requests waiting in Airflow for ``period``, as the UI would.
+
+    The chosen options are the leases recorded as approved; the others count as rejected (as in the UI).
+    Writes the answer into Airflow's metadata database the way the REST handler does, then resumes the task.
+    Returns how many requests were answered (0 when Airflow is not set up or nothing waits).
+    """
+    import os
+
+    if not os.environ.get("AIRFLOW_HOME") and not os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+        return 0
+    from arrears.orchestration import airflow_env
+
+    airflow_env.ensure_metadata_db()  # `approve` may be the first Airflow command on this machine
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import handle_event_submit
+    from airflow.sdk import timezone
+    from airflow.sdk.execution_time.hitl import HITLUser
+    from airflow.triggers.base import TriggerEvent
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+
+    answered = 0
+    with create_session() as session:
+        waiting = session.scalars(
+            select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.task_id == "wait_for_manager",
+                                       TaskInstance.state == TaskInstanceState.AWAITING_INPUT)
+        ).all()
+        for ti in waiting:
+            run_day = ti.dag_run.logical_date or ti.dag_run.run_after
+            if run_day is None or run_day.strftime("%Y-%m") != period:
+                continue
+            detail = session.scalar(select(HITLDetail).where(HITLDetail.ti_id == ti.id))
+            if detail is None or detail.response_received:
+                continue
+            detail.responded_by = HITLUser(id=author, name=author)
+            detail.responded_at = timezone.utcnow()
+            detail.chosen_options = [o for o in detail.options or [] if answers.get(o)]
+            detail.params_input = {}
+            session.add(detail)
+            handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
+            answered += 1
+    return answered

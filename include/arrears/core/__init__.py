@@ -1,0 +1,1 @@
+"""Foundations every stage uses: settings, database engine and schema, files, the business-day calendar, SQL loading."""

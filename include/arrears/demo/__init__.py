@@ -1,0 +1,1 @@
+"""The synthetic demo portfolio and the demo month."""

@@ -1,0 +1,102 @@
+"""``arrears run STEP --as-of D [--dry-run]``: run a step's DAG through Airflow itself (``dag.test``).
+
+One orchestration path: the command line, the demo and the tests run the very DAGs the scheduler runs,
+on the embedded Airflow set-up (``arrears.orchestration.airflow_env``) unless AIRFLOW_HOME/AIRFLOW__… say otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from functools import lru_cache
+
+from arrears.core.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def _dagbag():
+    import os
+
+    from arrears.orchestration import airflow_env
+
+    # The command line prints its own summary; Airflow's task logs stay in its log folder unless asked for.
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    # dag.test runs mapped rendering tasks one after the other: each renders over both cores instead.
+    os.environ.setdefault("ARREARS_RENDER_WORKERS", str(min(2, os.cpu_count() or 1)))
+    airflow_env.configure()
+    airflow_env.ensure_metadata_db()
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    if bag.import_errors:
+        raise RuntimeError(f"DAG import errors: {bag.import_errors}")
+    return bag
+
+
+def logical_date_for(as_of: dt.date, hour: int = 7) -> dt.datetime:
+    """The run's logical date: D at the step's hour in Paris, as an aware UTC datetime."""
+    from zoneinfo import ZoneInfo
+
+    local = dt.datetime.combine(as_of, dt.time(hour), tzinfo=ZoneInfo("Europe/Paris"))
+    return local.astimezone(dt.UTC)
+
+
+def run_dag(dag_id: str, as_of: dt.date, conf: dict | None = None, hour: int = 7):
+    """Run one DAG for D with ``dag.test``; returns the finished DagRun."""
+    from arrears.core.db import migrate
+
+    migrate()
+    bag = _dagbag()
+    dag = bag.get_dag(dag_id)
+    if dag is None:
+        raise KeyError(f"no DAG {dag_id!r} in {PROJECT_ROOT / 'dags'}")
+    return dag.test(logical_date=logical_date_for(as_of, hour), run_conf=conf or {})
+
+
+def run_step(step_key: str | int, as_of: dt.date, *, dry_run: bool = False, quiet: bool = False) -> int:
+    """Run a plan step for D; prints the run summary; returns a process exit code."""
+    from arrears.config.plan import load_plan
+
+    step = load_plan().step(step_key)
+    dag_run = run_dag(step.id, as_of, {"as_of": as_of.isoformat(), "dry_run": dry_run},
+                      hour=step.schedule.hour)
+    state = str(getattr(dag_run.state, "value", dag_run.state))
+    summary = last_summary(step.number, as_of, dag_run.run_id)
+    if not quiet:
+        print(f"step {step.number:>2} {step.id:<32} {as_of}  run {state}")
+        if summary:
+            print(format_summary(summary))
+    return 0 if state == "success" else 1
+
+
+def last_summary(step: int, as_of: dt.date, run_id: str) -> dict | None:
+    from sqlalchemy import select
+
+    from arrears.core.db import engine_for
+    from arrears.core.models import StepRun
+
+    with engine_for().connect() as conn:
+        row = conn.execute(select(StepRun.summary).where(StepRun.step == step, StepRun.as_of == as_of,
+                                                         StepRun.run_id == run_id)).first()
+    return row[0] if row else None
+
+
+def format_summary(summary: dict) -> str:
+    letters = sum(summary.get("letters_by_type", {}).values())
+    lines = [
+        f"  cohort {summary['cohort']}, new this run {summary.get('taken_by_this_run', summary['decisions'])}, "
+        f"letters {letters} "
+        f"({summary['registered_letters']} registered), tasks {sum(summary['tasks_by_officer'].values())}, "
+        f"failures {len(summary['failures'])}" + (" [dry run]" if summary.get("dry_run") else ""),
+        f"  output: {summary['output_dir']}",
+    ]
+    for failure in summary["failures"][:10]:
+        lines.append(f"  ! {failure['lease_id']}: {failure['error']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run_step(sys.argv[1], dt.date.fromisoformat(sys.argv[2])))

@@ -1,0 +1,1 @@
+"""What managers read: the KPIs and the monthly report."""

@@ -1,0 +1,1 @@
+"""Who is concerned at a date: derived figures per lease (positions) and each step's cohort."""
