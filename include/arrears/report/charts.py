@@ -401,8 +401,8 @@ def _line_chart(chart_id, points, refs, decimals, title) -> Chart:
     for i in range(len(points) - 1):
         if values[i] is not None and values[i + 1] is not None:
             obstacles.segments.append(MPath(ax.transData.transform([(i, values[i]), (i + 1, values[i + 1])])))
-    candidates = [(0, 5, "bottom"), (0, -5, "top"), (0, 12, "bottom"), (0, -12, "top"), (0, 20, "bottom"),
-                  (0, -20, "top")]
+    candidates = [(0, 5, "bottom"), (0, -5, "top")]
+    candidates += [(0, sign * dy, va) for dy in (12, 20, 28, 36, 44) for sign, va in ((1, "bottom"), (-1, "top"))]
     order = list(range(len(points) - 1, -1, -1))  # the month of the report first: it gets the best place
     for i in order:
         p = points[i]
