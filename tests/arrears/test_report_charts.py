@@ -170,3 +170,11 @@ def test_partial_trend_points_averages_and_plurals(engine):
 
     rows = {r[3]: r[4] for r in figure_rows(kpis) if r[1].startswith("Mois de quittancement")}
     assert rows["2024-10"] == 8 and rows["2025-09"] == 12
+
+
+def test_partial_month_headline_warns(sqlite_engine):
+    build_young(sqlite_engine)
+    december = " ".join(render_report_html(compute_kpis(sqlite_engine, "2024-12")).replace(NBSP, " ").split())
+    assert "Taux de ce mois sur 10 mois de quittancement seulement" in december
+    september = " ".join(render_report_html(compute_kpis(sqlite_engine, "2025-09")).replace(NBSP, " ").split())
+    assert "Taux de ce mois sur" not in september
