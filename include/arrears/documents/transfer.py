@@ -444,6 +444,23 @@ def identity_context(conn, decision: Decision) -> dict[str, Any]:
     }
 
 
+# The transfer file's list sections, in print order: (context key, what is said when the list is empty).
+EMPTY_SECTIONS = (
+    ("actions", "aucune action enregistrée"),
+    ("plans", "aucun plan d'apurement"),
+    ("rejects", "aucun rejet de prélèvement"),
+    ("supports", "aucun accompagnement social enregistré"),
+)
+
+
+def nothing_recorded(ctx: dict[str, Any]) -> list[str]:
+    """What the file has nothing of: said in one line after the last section, instead of an empty section.
+
+    An empty section is a heading over "nothing": printed as such it can end up alone on a last page.
+    """
+    return [text for key, text in EMPTY_SECTIONS if not ctx.get(key)]
+
+
 def write_transfer_file(conn, decision: Decision, out_dir: Path | str, *, landlord: str | None = None) -> Path:
     """Render the dossier de transmission au contentieux of ``decision.lease_id`` at ``decision.as_of``.
 
@@ -476,6 +493,7 @@ def write_transfer_file(conn, decision: Decision, out_dir: Path | str, *, landlo
     for support in ctx["supports"]:
         support["counsellor_name"] = staff_name(supports_staff.get(support["counsellor_id"]), support["counsellor_id"])
     ctx["months_in_arrears"] = (decision.figures or {}).get("months_in_arrears")
+    ctx["nothing_recorded"] = nothing_recorded(ctx)
     pdf = html_to_pdf(render_html("documents/transfer_file.html", ctx))
     path = Path(out_dir) / f"transfer_file_{safe_name(decision.period)}_{safe_name(decision.lease_id)}.pdf"
     return write_atomic(path, pdf)

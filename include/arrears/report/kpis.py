@@ -21,7 +21,9 @@ Definitions (the report prints the French text of :data:`DEFINITIONS` under each
 - **arrears rate** = debt at D ÷ amount billed over the window.
 - **recovery rate** = receipts over the window ÷ amount billed over the window.
 - **share of tenants in debt** = in-place leases with balance > 0 at D ÷ in-place leases at D.
-- **trend**: the three rates at the end of each of the 12 months M − 11 … M, each with its own window.
+- **trend**: the three rates at the end of each of the 12 months M − 11 … M, each with its own window. A point
+  is **partial** when its window starts before the month of the first ledger entry (the earliest posting or due
+  date): its billing covers fewer than 12 months, so its rates are not comparable with a full year's.
 - **debt by status**: debtors (balance > 0) and debt at D by occupancy (in place, departed) and stage.
 - **debt age**: the debtors at D bucketed by the month of their FIFO debt since (DATA.md): debt since in M
   → "< 1 month"; in M − 1 or M − 2 → "1–3 months"; M − 3 … M − 5 → "3–6"; M − 6 … M − 11 → "6–12";
@@ -123,7 +125,9 @@ DEFINITIONS = {
     ),
     "trend": (
         "Évolution : les trois taux calculés au dernier jour de chacun des 12 derniers mois, chacun sur ses "
-        "propres 12 mois glissants. Les lignes horizontales sont les références du secteur."
+        "propres 12 mois glissants. Les lignes horizontales sont les références du secteur. Un point marqué "
+        "« partiel » (rond vide) repose sur moins de 12 mois de quittancement : sa fenêtre commence avant la "
+        "première écriture du compte locataire, ses taux ne se comparent pas à ceux d'une année pleine."
     ),
     "agencies": (
         "Par agence : les mêmes taux, limités aux baux de l'agence (agence actuelle du bail)."
@@ -199,6 +203,21 @@ def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
+def div_round(num: int, den: int) -> int:
+    """``num ÷ den`` rounded to the nearest integer, halves away from zero (never truncated like ``//``)."""
+    if not den:
+        raise ZeroDivisionError("div_round by zero")
+    q, r = divmod(abs(int(num)), abs(int(den)))
+    if 2 * r >= abs(int(den)):
+        q += 1
+    return q if (num >= 0) == (den > 0) else -q
+
+
+def average_cents(total_cents: int, count: int) -> int | None:
+    """The average of ``count`` amounts totalling ``total_cents``, to the cent (half away from zero)."""
+    return div_round(total_cents, count) if count else None
+
+
 @dataclass
 class RateFigures:
     """The numerators and denominators of the three sector rates (one agency, or all)."""
@@ -244,6 +263,12 @@ class TrendPoint:
     month: str            # YYYY-MM
     period_end: dt.date
     figures: RateFigures
+    months_covered: int = 12  # months of the 12-month window on or after the first ledger entry's month
+
+    @property
+    def partial(self) -> bool:
+        """The window starts before the first ledger entry: fewer than 12 months of billing behind it."""
+        return self.months_covered < 12
 
 
 @dataclass
@@ -385,6 +410,11 @@ class MonthlyKpis:
     domains_ytd: list[DomainLine]
     references: dict[str, dict[str, float]] = field(default_factory=lambda: REFERENCES)
     support_target: float = SUPPORT_QUALIFIED_TARGET
+    first_entry_on: dt.date | None = None  # the earliest posting or due date in the ledger
+
+    @property
+    def partial_points(self) -> list[TrendPoint]:
+        return [p for p in self.trend if p.partial]
 
     @property
     def debtors(self) -> int:
@@ -408,6 +438,7 @@ class MonthlyKpis:
             item.update(src.rates())
         for item, src in zip(data["trend"], self.trend, strict=True):
             item["figures"].update(src.figures.rates())
+            item["partial"] = src.partial
         return data
 
 
@@ -479,6 +510,21 @@ def _total(lines: list[AgencyRates]) -> RateFigures:
     for line in lines:
         total.add(line)
     return total
+
+
+def first_entry_on(conn: Connection) -> dt.date | None:
+    """The date of the first ledger entry: its earliest posting date or due date (``None`` when empty)."""
+    row = run_sql(conn, "first_ledger_entry")[0]
+    dates = [d for d in (_date(row["first_posted_on"]), _date(row["first_effective_on"])) if d is not None]
+    return min(dates) if dates else None
+
+
+def months_covered(year: int, month: int, first_on: dt.date | None) -> int:
+    """How many of the 12 months ending with (year, month) are on or after the month of ``first_on``."""
+    if first_on is None:
+        return 0
+    before = (year * 12 + month - 1) - (first_on.year * 12 + first_on.month - 1)  # months M is after the first
+    return max(0, min(12, before + 1))
 
 
 def _window_start(year: int, month: int) -> dt.date:
@@ -661,11 +707,13 @@ def _compute(conn: Connection, month: str) -> MonthlyKpis:
 
     agencies = agency_rates(conn, as_of, _window_start(year, mon))
     names = {a.agency_id: a.agency_name for a in agencies}
+    first_on = first_entry_on(conn)
     trend = []
     for back in range(11, -1, -1):
         y, m = shift_month(year, mon, -back)
         lines = agencies if back == 0 else agency_rates(conn, month_end(y, m), _window_start(y, m))
-        trend.append(TrendPoint(month=month_key(y, m), period_end=month_end(y, m), figures=_total(lines)))
+        trend.append(TrendPoint(month=month_key(y, m), period_end=month_end(y, m), figures=_total(lines),
+                                months_covered=months_covered(y, m, first_on)))
 
     status_lines, by_agency = _debt_by_status(conn, as_of, names)
     decisions = run_sql(conn, "journal_decisions", period=period)
@@ -688,4 +736,5 @@ def _compute(conn: Connection, month: str) -> MonthlyKpis:
         supports_month=_supports(conn, dt.date(year, mon, 1), as_of, in_place),
         supports_ytd=_supports(conn, year_start, as_of, in_place),
         domains_ytd=_domains(conn, year_start, as_of),
+        first_entry_on=first_on,
     )

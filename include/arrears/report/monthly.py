@@ -8,9 +8,11 @@
 - ``rapport-impaye-2025-09.csv`` — every figure, one per row (``;``, UTF-8 with BOM, decimal comma);
 - ``rapport-impaye-2025-09.xlsx`` — the same figures, one sheet per section, numbers as numbers.
 
-Charts are plain SVG drawn by the macros of ``templates/reports/charts.html`` from the geometry computed here;
-every plotted mark carries ``data-series``, ``data-label`` and ``data-value`` attributes (the raw value: a
-ratio for rates, cents for amounts, a count for counts), and a text label with the formatted value.
+Charts are drawn by matplotlib (:mod:`arrears.report.charts`) and inlined as SVG; every plotted mark carries
+``data-series``, ``data-label`` and ``data-value`` attributes (the raw value: a ratio for rates, cents for
+amounts, a count for counts), and a text label with the formatted value. Trend points resting on less than
+12 months of billing are drawn hollow and flagged "partiel" in the table. Averages are rounded half away from
+zero (:func:`arrears.report.kpis.average_cents`).
 The report holds only aggregates: no tenant name, address or lease id.
 """
 
@@ -18,18 +20,19 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
 
+from arrears.report.charts import bar_chart, histogram, line_chart, stacked_chart
 from arrears.report.kpis import (
     DEFINITIONS,
     REFERENCE_LABELS,
     STAGE_LABELS,
     STATUS_LABELS,
     MonthlyKpis,
+    average_cents,
     compute_kpis,
 )
 
@@ -41,32 +44,13 @@ STATUS_SERIES = (
     ("departed", "precontentieux", "Partis — précontentieux", "#e0bd6a"),
     ("departed", "contentieux", "Partis — contentieux", "#9a7420"),
 )
-CHART_WIDTH_MM = 180  # the A4 text width (210 mm − 2 × 15 mm margins)
 
 
-def _size(chart: dict[str, Any]) -> dict[str, Any]:
-    """Physical size of a chart: the text width, height in proportion to its view box."""
-    chart["width_mm"] = CHART_WIDTH_MM
-    chart["height_mm"] = round(CHART_WIDTH_MM * chart["height"] / chart["width"], 1)
-    return chart
+def plural_fr(count: int, singular: str, plural: str) -> str:
+    """``1 accompagnement renforcé``, ``2 accompagnements renforcés`` (French: singular below 2)."""
+    from arrears.documents.render import number_fr
 
-
-# --------------------------------------------------------------------------------------------------
-# Formatting helpers (the render module's filters, for labels computed here)
-# --------------------------------------------------------------------------------------------------
-
-
-def _fmt_percent(value: float | None, decimals: int = 1) -> str:
-    from arrears.documents.render import percent_fr
-
-    return "—" if value is None else percent_fr(round(value, 6), decimals)
-
-
-def _fmt_eur0(cents: int) -> str:
-    """Whole euros for chart labels: ``12 345 €``."""
-    from arrears.documents.render import NBSP, number_fr
-
-    return f"{number_fr(round(cents / 100), 0)}{NBSP}€"
+    return f"{number_fr(count, 0)} {singular if abs(count) < 2 else plural}"
 
 
 def _short_month(key: str) -> str:
@@ -74,168 +58,6 @@ def _short_month(key: str) -> str:
 
     year, month = map(int, key.split("-"))
     return format_date(dt.date(year, month, 1), format="MMM yy", locale="fr_FR")
-
-
-def _nice_step(value: float) -> float:
-    """The smallest round step (1, 2, 2.5, 5 × 10^n) ≥ value."""
-    return _nice_ceiling(value)
-
-
-def _axis(values: list[float]) -> tuple[float, float, float]:
-    """(min, max, step) of a rate axis with 3 to 6 round steps: from 0, or zoomed on rates near 100 %."""
-    if not values or max(values) <= 0:
-        return 0.0, 0.01, 0.0025
-    high, low = max(values), min(values)
-    if low > 0.5:  # recovery rates: zoom on the band the values span
-        step = _nice_step(max(high - low, 0.01) * 1.3 / 4)
-        y_min = math.floor(low / step - 0.25) * step
-    else:
-        step = _nice_step(high * 1.12 / 4)
-        y_min = 0.0
-    y_max = y_min + step * max(3, math.ceil((high * 1.02 - y_min) / step))
-    return y_min, y_max, step
-
-
-def _nice_ceiling(value: float) -> float:
-    """A round axis maximum ≥ value (1, 2, 2.5, 5 × 10^n)."""
-    if value <= 0:
-        return 1.0
-    exp = math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        top = step * 10**exp
-        if top >= value * (1 - 1e-9):
-            return float(top)
-    return float(10 ** (exp + 1))
-
-
-# --------------------------------------------------------------------------------------------------
-# Chart geometry (drawn by templates/reports/charts.html)
-# --------------------------------------------------------------------------------------------------
-
-
-def line_chart(series_id: str, points: list[tuple[str, str, float | None]],
-               refs: list[tuple[str, float]], decimals: int = 1, title: str = "") -> dict[str, Any]:
-    """A line over the months (key, short label, ratio) with horizontal reference lines (label, ratio)."""
-    width, height = 640, 180
-    left, right, top, bottom = 40, 128, 16, 22
-    plot_w, plot_h = width - left - right, height - top - bottom
-    values = [v for _, _, v in points if v is not None] + [v for _, v in refs]
-    y_min, y_max, step = _axis(values)
-    def y_of(v: float) -> float:
-        return round(top + plot_h * (1 - (v - y_min) / (y_max - y_min)), 2)
-
-    step_x = plot_w / max(len(points) - 1, 1)
-    marks, path = [], []
-    for i, (key, label, value) in enumerate(points):
-        x = round(left + i * step_x, 2)
-        mark = {"x": x, "label": label, "key": key, "value": value, "text": _fmt_percent(value, decimals)}
-        if value is not None:
-            mark["y"] = y_of(value)
-            path.append(f"{'M' if not path else 'L'}{x},{mark['y']}")
-        marks.append(mark)
-    n_ticks = round((y_max - y_min) / step)
-    tick_decimals = 0 if step * 100 >= 1 and abs(step * 100 - round(step * 100)) < 1e-9 else 1
-    ticks = [{"y": y_of(y_min + step * k), "text": _fmt_percent(y_min + step * k, tick_decimals)}
-             for k in range(n_ticks + 1)]
-    ref_marks = [
-        {"y": y_of(v), "label": label, "value": v, "text": f"{label} {_fmt_percent(v, decimals)}"}
-        for label, v in refs
-        if y_min <= v <= y_max
-    ]
-    # Keep reference labels from overlapping (at least 11 px apart).
-    for earlier, later in zip(sorted(ref_marks, key=lambda r: r["y"]), sorted(ref_marks, key=lambda r: r["y"])[1:],
-                              strict=False):
-        later["text_y"] = max(later["y"], earlier.get("text_y", earlier["y"]) + 11)
-    for r in ref_marks:
-        r.setdefault("text_y", r["y"])
-    return _size({"id": series_id, "title": title, "width": width, "height": height, "left": left,
-                  "right_x": width - right, "top": top, "bottom_y": height - bottom, "marks": marks,
-                  "path": " ".join(path), "ticks": ticks, "refs": ref_marks})
-
-
-def bar_chart(series_id: str, items: list[tuple[str, float | None]], refs: list[tuple[str, float]],
-              kind: str = "percent", decimals: int = 1, title: str = "") -> dict[str, Any]:
-    """Horizontal bars (label, value) with vertical reference lines; ``kind`` percent / eur / count."""
-    row_h, label_w, value_w = 22, 170, 90
-    width = 640
-    plot_w = width - label_w - value_w
-    top = 24 if refs else 8
-    height = top + row_h * max(len(items), 1) + 8
-    values = [v for _, v in items if v is not None] + [v for _, v in refs]
-    x_max = max(values, default=0) * 1.08 or 1.0  # no axis: the longest bar or reference sets the scale
-
-    def fmt(v: float | None) -> str:
-        if v is None:
-            return "—"
-        if kind == "percent":
-            return _fmt_percent(v, decimals)
-        if kind == "eur":
-            return _fmt_eur0(int(v))
-        return f"{int(v)}"
-
-    bars = []
-    for i, (label, value) in enumerate(items):
-        w = 0.0 if value is None else round(plot_w * max(value, 0) / x_max, 2)
-        inside = w > 70  # the value is written at the start of a long bar, clear of the reference lines
-        bars.append({"y": top + i * row_h, "h": row_h - 6, "x": label_w, "w": w, "label": label,
-                     "value": value, "text": fmt(value), "inside": inside,
-                     "text_x": label_w + 5 if inside else round(label_w + w + 4, 2)})
-    ref_marks = [{"x": round(label_w + plot_w * v / x_max, 2), "value": v, "label": label,
-                  "text": f"{label} {fmt(v)}"} for label, v in refs]
-    for i, r in enumerate(sorted(ref_marks, key=lambda r: r["x"])):
-        r["text_y"] = 9 + 10 * (i % 2)
-        r["anchor"] = "end" if r["x"] > width - 110 else "middle" if r["x"] > label_w + 60 else "start"
-    return _size({"id": series_id, "title": title, "width": width, "height": height, "label_w": label_w,
-                  "top": top, "bottom_y": height - 6, "bars": bars, "refs": ref_marks})
-
-
-def stacked_chart(series_id: str, rows: list[tuple[str, list[tuple[str, str, str, int]]]],
-                  title: str = "") -> dict[str, Any]:
-    """Horizontal stacked bars of amounts: rows of (label, [(series key, series label, colour, cents)])."""
-    row_h, label_w, value_w = 24, 170, 90
-    width = 640
-    plot_w = width - label_w - value_w
-    top = 8
-    height = top + row_h * max(len(rows), 1) + 30
-    totals = [sum(seg[3] for seg in segs) for _, segs in rows]
-    x_max = max(totals, default=0) * 1.02 or 1.0
-    out_rows = []
-    for i, ((label, segs), total) in enumerate(zip(rows, totals, strict=True)):
-        x = float(label_w)
-        segments = []
-        for key, seg_label, color, cents in segs:
-            w = round(plot_w * cents / x_max, 2)
-            segments.append({"key": key, "label": seg_label, "color": color, "x": round(x, 2), "w": w,
-                             "value": cents, "text": _fmt_eur0(cents)})
-            x += w
-        out_rows.append({"label": label, "y": top + i * row_h, "h": row_h - 8, "segments": segments,
-                         "total": total, "text": _fmt_eur0(total), "text_x": round(x + 4, 2)})
-    legend = []
-    if rows:
-        lx = 10
-        for key, seg_label, color, _ in rows[0][1]:
-            legend.append({"key": key, "label": seg_label, "color": color, "x": lx})
-            lx += 13 + 5 * len(seg_label) + 14
-    return _size({"id": series_id, "title": title, "width": width, "height": height, "rows": out_rows,
-                  "label_w": label_w, "legend": legend, "legend_y": height - 10})
-
-
-def histogram(series_id: str, items: list[tuple[str, str, int, int]], title: str = "") -> dict[str, Any]:
-    """Vertical bars of counts (key, label, count, cents); the label shows the count and the amount."""
-    width, height = 640, 210
-    left, top, bottom = 20, 34, 34
-    plot_h = height - top - bottom
-    slot = (width - 2 * left) / max(len(items), 1)
-    y_max = max((c for _, _, c, _ in items), default=0) * 1.02 or 1.0  # no axis: the tallest bar sets it
-    bars = []
-    for i, (key, label, count, cents) in enumerate(items):
-        h = round(plot_h * count / y_max, 2)
-        x = round(left + i * slot + slot * 0.2, 2)
-        bars.append({"key": key, "label": label, "value": count, "amount": cents, "x": x, "w": round(slot * 0.6, 2),
-                     "y": round(top + plot_h - h, 2), "h": h, "cx": round(left + i * slot + slot / 2, 2),
-                     "text": f"{count} débiteur{'s' if count > 1 else ''}", "amount_text": _fmt_eur0(cents)})
-    return _size({"id": series_id, "title": title, "width": width, "height": height, "bars": bars,
-                  "base_y": top + plot_h, "left": left, "right_x": width - left})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -253,7 +75,8 @@ def _refs(kpis: MonthlyKpis, rate: str) -> list[tuple[str, float]]:
 def build_context(kpis: MonthlyKpis) -> dict[str, Any]:
     """Everything the template prints: the figures, their definitions, and the chart geometry."""
     trend_points = {
-        rate: [(p.month, _short_month(p.month), p.figures.rates()[rate]) for p in kpis.trend]
+        rate: [{"key": p.month, "label": _short_month(p.month), "value": p.figures.rates()[rate],
+                "partial": p.partial} for p in kpis.trend]
         for rate in ("arrears_rate", "recovery_rate", "share_in_debt")
     }
     charts = {
@@ -301,6 +124,9 @@ def build_context(kpis: MonthlyKpis) -> dict[str, Any]:
         "supports_total_month": kpis.supports_total("month"),
         "supports_total_ytd": kpis.supports_total("ytd"),
         "steps_ran": sum(1 for s in kpis.steps if s.ran),
+        "avg": average_cents,
+        "pl": plural_fr,
+        "partial_points": kpis.partial_points,
     }
 
 
@@ -342,6 +168,8 @@ def figure_rows(kpis: MonthlyKpis) -> list[Row]:
             rows.append(("Références", label, REFERENCE_LABELS[key], "", value, "ratio"))
     for p in kpis.trend:
         rates("Évolution 12 mois", "Toutes agences", p.month, p.figures)
+        rows.append(("Évolution 12 mois", "Mois de quittancement dans la fenêtre (partiel si < 12)", "Toutes agences",
+                     p.month, p.months_covered, "nombre"))
     for a in kpis.agencies:
         rates("Par agence", a.agency_name, m, a)
     for line in kpis.debt_by_status:

@@ -7,7 +7,9 @@ and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import stat
+from pathlib import Path
 
 import pytest
 from arrears.core import models as m
@@ -205,3 +207,72 @@ def test_write_off_reasons(balance, address, erased, expected):
               "closed_on": dt.date(2025, 1, 1)}] if erased else []
     reasons = write_off_reasons(lease, plans, balance, AS_OF)
     assert {r["code"] for r in reasons if r["applies"]} == expected
+
+
+# --------------------------------------------------------------------------------------------------
+# Page breaks: no page holds only a heading (issue 16: a third page with only "Accompagnement social").
+# --------------------------------------------------------------------------------------------------
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "templates" / "documents"
+
+
+def _template_texts(pattern: str) -> list[str]:
+    """Static texts of the transfer file's headings or table header cells (Jinja expressions removed)."""
+    source = (TEMPLATE / "transfer_file.html").read_text() + (TEMPLATE / "_actions.html").read_text()
+    texts = []
+    for raw in re.findall(pattern, source, flags=re.DOTALL):
+        raw = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|<[^>]+>", "", raw)
+        if squeeze(raw):
+            texts.append(squeeze(raw))
+    return texts
+
+
+HEADINGS = _template_texts(r"<h2[^>]*>(.*?)</h2>")
+TABLE_HEADS = ["".join(_template_texts(r"<th[^>]*>(.*?)</th>"))]
+
+
+def _is_not_content(line: str) -> bool:
+    """A heading, a table's header row, or a line saying there is nothing ("Aucun …", "Sans objet : …")."""
+    s = squeeze(line)
+    return (s in HEADINGS or any(s in head for head in TABLE_HEADS) or s.startswith("Duesau")
+            or line.startswith(("Aucun", "Sans objet")))
+
+
+def page_content_lines(path) -> list[list[str]]:
+    """Each page's text lines without the running header and footer."""
+    pages = []
+    for page in PdfReader(path).pages:
+        lines = [x.replace("\u00a0", " ").strip() for x in page.extract_text().splitlines()]
+        lines = [x for x in lines if x and not x.startswith(("Document confidentiel", "Page "))
+                 and "· Dossier de transmission au contentieux" not in x and not re.match(r"Bail \S+ · au ", x)]
+        pages.append(lines)
+    return pages
+
+
+def test_headings_known():
+    assert "Accompagnementsocial" in HEADINGS and "Historiquedesactions" in HEADINGS and len(HEADINGS) >= 8
+
+
+@pytest.mark.parametrize(("supports", "extra_actions"),
+                         [(False, n) for n in range(13)] + [(True, n) for n in range(0, 40, 5)])
+def test_no_page_holds_only_a_heading(sqlite_engine, tmp_path, supports, extra_actions):
+    """Histories of every length push the last sections across a page end: no page is left holding only a
+    heading, a table header or a "nothing recorded" line, and no page ends with a heading."""
+    p = Portfolio(sqlite_engine)
+    lease = build_transfer_lease(p)
+    if not supports:
+        p.session.query(m.SocialSupport).delete()
+    for i in range(extra_actions):
+        p.action(lease, dt.date(2024, 1, 1) + dt.timedelta(days=7 * i), "phone_call", outcome="no_answer")
+    p.commit()
+    path = write_transfer_file(sqlite_engine, transfer_decision(), tmp_path)
+    pages = page_content_lines(path)
+    for number, lines in enumerate(pages, start=1):
+        assert not all(_is_not_content(x) for x in lines), f"page {number} holds only {lines}"
+        assert squeeze(lines[-1]) not in HEADINGS, f"page {number} ends with the heading {lines[-1]!r}"
+    text = " ".join(" ".join(lines) for lines in pages)
+    if not supports:
+        assert "Sans objet : aucun accompagnement social enregistré." in text
+        assert "Accompagnement social" not in text.replace("aucun accompagnement social", "")
+    else:
+        assert "Accompagnement social" in text and "Sans objet" not in text
