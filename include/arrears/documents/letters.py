@@ -169,6 +169,7 @@ def _prepare(conn, decision: Decision, landlord, dry_run: bool) -> tuple[dict, s
     document_id = _existing_document_id(conn, decision) if not dry_run else None
     document_id = document_id or document_id_for(decision.lease_id, decision.step, decision.period)
     ctx = letter_context(conn, decision, landlord, document_id=document_id, dry_run=dry_run)
+    ctx["page_total"] = _PAGES_SEEN.get(order.letter_type, DEFAULT_PAGE_GUESS)
     if conn.in_transaction():
         conn.commit()
     html = render_html(template, ctx)  # first pass: a template error or missing field fails before a number
@@ -198,9 +199,38 @@ def _letter_pages(document, document_ids: Sequence[str]) -> dict[str, list]:
     return out
 
 
+_PAGE_TOTAL_RE = re.compile(r'(<div class="page-total">)\d+(</div>)')
+# The page count printed as "page x / y" before a letter is laid out: the last count seen for its type
+# (per process). The footer lives in a page margin box, so the printed total never changes the flow: a
+# letter whose guess was wrong is fixed by laying the batch out once more with the counts now known.
+_PAGES_SEEN: dict[str, int] = {}
+DEFAULT_PAGE_GUESS = 2
+
+
+def _with_page_total(html: str, total: int) -> str:
+    return _PAGE_TOTAL_RE.sub(rf"\g<1>{int(total)}\g<2>", html, count=1)
+
+
 def _layout(items: list[tuple[Decision, dict, str]]):
+    """Lay the letters out as one document; every letter's "page x / y" carries its own page count."""
+    ids = [c["document_id"] for _d, c, _h in items]
     document = html_document(wrap_document(html for _d, _c, html in items))
-    return document, _letter_pages(document, [c["document_id"] for _d, c, _h in items])
+    pages_of = _letter_pages(document, ids)
+    fixed = []
+    wrong = False
+    for (decision, ctx, html), doc_id in zip(items, ids, strict=True):
+        count = len(pages_of[doc_id])
+        _PAGES_SEEN[decision.letter.letter_type] = count
+        if ctx.get("page_total") != count:
+            wrong = True
+            ctx["page_total"] = count
+            html = _with_page_total(html, count)
+        fixed.append((decision, ctx, html))
+    if wrong:
+        items[:] = fixed
+        document = html_document(wrap_document(html for _d, _c, html in fixed))
+        pages_of = _letter_pages(document, ids)
+    return document, pages_of
 
 
 def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
