@@ -30,11 +30,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from arrears.act.appointments import AppointmentError
 from arrears.core import models as m
 from arrears.core.files import ensure_dir, write_atomic
 from arrears.decide.decision import Decision
 from arrears.documents.address import AddressError
-from arrears.documents.context import document_id_for, letter_context, registered_fields
+from arrears.documents.context import document_id_for, letter_context, register_filters, registered_fields
 from arrears.documents.registered import RegisteredRangeError, allocate, ensure_ranges
 from arrears.documents.render import RenderError, html_document, jinja_env, render_html
 
@@ -172,13 +173,40 @@ def _prepare(conn, decision: Decision, landlord, dry_run: bool) -> tuple[dict, s
     ctx["page_total"] = _PAGES_SEEN.get(order.letter_type, DEFAULT_PAGE_GUESS)
     if conn.in_transaction():
         conn.commit()
+    if order.letter_type in APPOINTMENT_TYPES:  # a preview first: a letter that fails takes no slot
+        ctx["appointment"] = _appointment(conn, decision, ctx, landlord, True).to_context()
     html = render_html(template, ctx)  # first pass: a template error or missing field fails before a number
+    if order.letter_type in APPOINTMENT_TYPES and not dry_run:
+        ctx["appointment"] = _appointment(conn, decision, ctx, landlord, False).to_context()
+        html = render_html(template, ctx)
     if order.registered and not dry_run:
         number = allocate(conn, decision.lease_id, decision.step, decision.period, document_id,
                           level=landlord.registered_level)
         ctx.update(registered_fields(number))
         html = render_html(template, ctx)
     return ctx, html
+
+
+# Letter types that propose an appointment (PLAN.md "Letters", revision 5: the convocation).
+APPOINTMENT_TYPES = {"convocation"}
+
+
+def _appointment(conn, decision: Decision, ctx: dict, landlord, dry_run: bool):
+    """The convocation's slot: given once per (lease, step, period) and recorded as an ``appointment``
+    action (``arrears.act.appointments``); a dry run only previews it."""
+    from arrears.act import appointments
+    from arrears.documents.context import _plan
+
+    plan = _plan()
+    args = {"staff_id": ctx["officer"]["staff_id"], "agency_id": ctx["agency"]["agency_id"],
+            "as_of": decision.as_of, "landlord": landlord, "settings": plan.letters, "region": plan.region}
+    if dry_run:
+        slot = appointments.preview(conn, decision.lease_id, decision.step, decision.period, **args)
+        if conn.in_transaction():
+            conn.commit()
+        return slot
+    return appointments.allocate(conn, decision.lease_id, decision.step, decision.period,
+                                 document_id=ctx["document_id"], **args)
 
 
 def _letter_pages(document, document_ids: Sequence[str]) -> dict[str, list]:
@@ -247,6 +275,7 @@ def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir:
     if isinstance(engine, str):
         engine = engine_for(engine)
     landlord = landlord or load_landlord()
+    register_filters(jinja_env())
     batch_size = max(1, int(batch_size))
     letters_dir = ensure_dir(Path(out_dir) / "letters")
     result = RenderResult(dry_run=dry_run)
@@ -264,7 +293,7 @@ def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir:
                 try:
                     ctx, html = _prepare(conn, decision, landlord, dry_run)
                     items.append((decision, ctx, html))
-                except (RenderError, AddressError, RegisteredRangeError) as exc:
+                except (RenderError, AddressError, RegisteredRangeError, AppointmentError) as exc:
                     if conn.in_transaction():
                         conn.rollback()
                     message = str(exc)
