@@ -125,7 +125,7 @@ class LetterSettings:
         due = max(0, monthly_due_cents)
         months = (balance_cents / due) if due else (float("inf") if balance_cents > 0 else 0)
         fsl = months >= self.fsl_from_monthly_dues or (profile in self.fsl_profiles and balance_cents > 0)
-        return {"plan": fsl or months >= self.plan_from_monthly_dues, "fsl": fsl, "months": months}
+        return {"plan": months >= self.plan_from_monthly_dues, "fsl": fsl, "months": months}
 
 
 @dataclass(frozen=True)
