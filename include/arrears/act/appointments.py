@@ -215,7 +215,9 @@ def calendar_bytes(slots: Sequence[Slot], *, officer_name: str, landlord, agenci
         event.add("status", "CONFIRMED")
         event.add("transp", "OPAQUE")
         cal.add_component(event)
-    cal.add_missing_timezones()
+    years = [s.starts_at.year for s in slots] or [2000]
+    # the transitions of the slots' years only: a short VTIMEZONE that Outlook and Thunderbird read alike
+    cal.add_missing_timezones(first_date=dt.date(min(years), 1, 1), last_date=dt.date(max(years) + 1, 1, 1))
     return cal.to_ical()
 
 
