@@ -6,6 +6,7 @@ file knows where to look. ``ARREARS_LANDLORD`` points at another file.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
@@ -18,6 +19,12 @@ from arrears.core.settings import PROJECT_ROOT
 DEFAULT_PATH = PROJECT_ROOT / "include" / "landlord.toml"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 LEVELS = ("R1", "R2", "R3")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+# what the data-protection notice must name (RGPD art. 13; PLAN.md "Letters", revision 5)
+NOTICE_MUST_NAME = ("CAF", "CCAPEX", "commissaire de justice", "Banque de France", "CNIL")
+
+Hours = tuple[tuple[tuple[dt.time, dt.time], ...], ...]   # per weekday (Monday first): the open periods
 
 
 class LandlordError(ValueError):
@@ -49,7 +56,6 @@ class Landlord:
     ape: str
     place: str
     logo: str
-    reception_hours: str
     iban: str
     bic: str
     bank: str
@@ -65,6 +71,10 @@ class Landlord:
     offset_x_mm: float
     offset_y_mm: float
     help: dict[str, str] = field(default_factory=dict)
+    email_domain: str = ""
+    reception: Hours = ((), (), (), (), (), (), ())
+    agency_reception: dict[str, Hours] = field(default_factory=dict)
+    data_protection_notice: str = ""
     registered_level: str = "R1"
     acknowledgement: bool = True
     ranges: tuple[RegisteredRangeConfig, ...] = ()
@@ -80,14 +90,91 @@ class Landlord:
         s = self.siret
         return f"{s[:3]} {s[3:6]} {s[6:9]} {s[9:]}"
 
+    def hours_of(self, agency_id: str | None) -> Hours:
+        """The reception hours of an agency (its own table, else the landlord's)."""
+        return self.agency_reception.get(agency_id or "", self.reception)
+
+    def reception_hours_text(self, agency_id: str | None = None) -> str:
+        """``du lundi au vendredi, de 8 h 30 à 12 h et de 13 h 30 à 17 h`` (days with the same hours grouped)."""
+        hours = self.hours_of(agency_id)
+        groups: list[tuple[int, int, tuple]] = []
+        for day, periods in enumerate(hours):
+            if not periods:
+                continue
+            if groups and groups[-1][1] == day - 1 and groups[-1][2] == periods:
+                groups[-1] = (groups[-1][0], day, periods)
+            else:
+                groups.append((day, day, periods))
+        parts = []
+        for first, last, periods in groups:
+            if first == last:
+                days = f"le {WEEKDAYS_FR[first]}"
+            elif last == first + 1:
+                days = f"le {WEEKDAYS_FR[first]} et le {WEEKDAYS_FR[last]}"
+            else:
+                days = f"du {WEEKDAYS_FR[first]} au {WEEKDAYS_FR[last]}"
+            spans = " et ".join(f"de {_time_fr(a)} à {_time_fr(b)}" for a, b in periods)
+            parts.append(f"{days}, {spans}")
+        return " ; ".join(parts)
+
     def to_context(self) -> dict[str, Any]:
         """Plain values for the templates."""
         data = asdict(self)
         data.pop("ranges")
-        data.update(iban_display=self.iban_display, siret_display=self.siret_display,
+        data.pop("reception")
+        data.pop("agency_reception")
+        data.update(reception_hours=self.reception_hours_text(),
+                    iban_display=self.iban_display, siret_display=self.siret_display,
                     address_left=self.address_left_mm + self.offset_x_mm,
                     address_top=self.address_top_mm + self.offset_y_mm)
         return data
+
+
+def _time_fr(t: dt.time) -> str:
+    """``8 h 30``, ``12 h`` (no-break spaces: never split across lines)."""
+    return f"{t.hour}\u00a0h" + (f"\u00a0{t.minute:02d}" if t.minute else "")
+
+
+def _hours(table: Any, key: str) -> Hours:
+    """Validate a weekday -> ["HH:MM-HH:MM", ...] table."""
+    if not isinstance(table, dict):
+        raise LandlordError(f"{key}: expected a table of weekdays")
+    unknown = [k for k in table if k not in WEEKDAYS and k != "agencies"]
+    if unknown:
+        raise LandlordError(f"{key}.{unknown[0]}: not a weekday (expected {', '.join(WEEKDAYS)})")
+    out = []
+    for day in WEEKDAYS:
+        raw = table.get(day, [])
+        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+            raise LandlordError(f"{key}.{day}: expected a list of \"HH:MM-HH:MM\" periods")
+        periods = []
+        for item in raw:
+            match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", item)
+            if not match:
+                raise LandlordError(f"{key}.{day}: {item!r} is not a period \"HH:MM-HH:MM\"")
+            h1, m1, h2, m2 = map(int, match.groups())
+            try:
+                start, end = dt.time(h1, m1), dt.time(h2, m2)
+            except ValueError:
+                raise LandlordError(f"{key}.{day}: {item!r} is not a time of day") from None
+            if start >= end:
+                raise LandlordError(f"{key}.{day}: {item!r} ends before it starts")
+            if periods and start < periods[-1][1]:
+                raise LandlordError(f"{key}.{day}: {item!r} overlaps the period before (list them in order)")
+            periods.append((start, end))
+        out.append(tuple(periods))
+    if not any(out):
+        raise LandlordError(f"{key}: no opening period on any weekday")
+    return tuple(out)
+
+
+def _reception(data: dict) -> tuple[Hours, dict[str, Hours]]:
+    table = _get(data, "reception")
+    default = _hours(table, "reception")
+    agencies = table.get("agencies", {})
+    if not isinstance(agencies, dict):
+        raise LandlordError("reception.agencies: expected [reception.agencies.<agency_id>] tables")
+    return default, {str(k): _hours(v, f"reception.agencies.{k}") for k, v in agencies.items()}
 
 
 def _get(data: dict, dotted: str, *, required: bool = True, default: Any = "") -> Any:
@@ -205,6 +292,17 @@ def parse_landlord(data: dict, source: str = "landlord.toml") -> Landlord:
         help_ = {}
         for key in ("fsl_name", "fsl_contact", "caf_name", "caf_contact", "adil_name", "adil_contact"):
             help_[key] = _text(data, f"help.{key}")
+        email = _text(data, "landlord.email", required=False)
+        email_domain = _text(data, "landlord.email_domain").lower().lstrip("@")
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", email_domain):
+            raise LandlordError(f"landlord.email_domain: not a domain name: {email_domain!r}")
+        if email and not email.lower().endswith("@" + email_domain):
+            raise LandlordError(f"landlord.email: {email!r} is not on landlord.email_domain ({email_domain})")
+        reception, agency_reception = _reception(data)
+        notice = " ".join(_text(data, "data_protection.notice").split())
+        missing = [word for word in NOTICE_MUST_NAME if word.lower() not in notice.lower()]
+        if missing:
+            raise LandlordError(f"data_protection.notice: must name {', '.join(missing)} (recipients, the CNIL)")
         ack = _get(data, "registered.acknowledgement", required=False, default=True)
         if not isinstance(ack, bool):
             raise LandlordError("registered.acknowledgement: expected true or false")
@@ -217,13 +315,12 @@ def parse_landlord(data: dict, source: str = "landlord.toml") -> Landlord:
             postcode=postcode,
             city=_text(data, "landlord.city"),
             phone=_text(data, "landlord.phone"),
-            email=_text(data, "landlord.email", required=False),
+            email=email,
             website=_text(data, "landlord.website", required=False),
             siret=siret,
             ape=_text(data, "landlord.ape", required=False),
             place=_text(data, "landlord.place"),
             logo=logo,
-            reception_hours=_text(data, "landlord.reception_hours", required=False),
             iban=iban,
             bic=bic,
             bank=_text(data, "payment.bank", required=False),
@@ -239,6 +336,10 @@ def parse_landlord(data: dict, source: str = "landlord.toml") -> Landlord:
             offset_x_mm=_number(data, "envelope.offset_x_mm", -30, 30),
             offset_y_mm=_number(data, "envelope.offset_y_mm", -30, 30),
             help=help_,
+            email_domain=email_domain,
+            reception=reception,
+            agency_reception=agency_reception,
+            data_protection_notice=notice,
             registered_level=level,
             acknowledgement=ack,
             ranges=_ranges(data),

@@ -96,6 +96,37 @@ KNOWN_DOCUMENTS = {
 }
 PROFILE_KEYS = ("default", *PROFILES)
 
+# The [letters] table: help that scales with the debt and the convocation's appointment (PLAN.md "Letters",
+# revision 5). name -> (type, default).
+LETTER_SETTINGS: dict[str, tuple[type | tuple[type, ...], Any]] = {
+    "plan_from_monthly_dues": ((int, float), 1),   # from one monthly due: a repayment plan is offered
+    "fsl_from_monthly_dues": ((int, float), 2),    # from two monthly dues: the FSL and the social counsellor too
+    "fsl_profiles": (list, ["P2", "P4"]),          # ... and for these profiles whatever the debt
+    "appointment_minutes": (int, 30),              # a convocation's slot
+    "appointment_min_days": (int, 7),              # business day from D + min to D + max days
+    "appointment_max_days": (int, 14),
+}
+
+
+@dataclass(frozen=True)
+class LetterSettings:
+    """The [letters] table of the plan file."""
+
+    plan_from_monthly_dues: float = 1
+    fsl_from_monthly_dues: float = 2
+    fsl_profiles: tuple[str, ...] = ("P2", "P4")
+    appointment_minutes: int = 30
+    appointment_min_days: int = 7
+    appointment_max_days: int = 14
+
+    def help_level(self, balance_cents: int, monthly_due_cents: int, profile: str | None) -> dict[str, bool]:
+        """What a letter offers for this debt: ``plan`` (a repayment plan), ``fsl`` (the FSL and the social
+        counsellor); below one monthly due, neither (the letter asks for payment and offers a call)."""
+        due = max(0, monthly_due_cents)
+        months = (balance_cents / due) if due else (float("inf") if balance_cents > 0 else 0)
+        fsl = months >= self.fsl_from_monthly_dues or (profile in self.fsl_profiles and balance_cents > 0)
+        return {"plan": months >= self.plan_from_monthly_dues, "fsl": fsl, "months": months}
+
 
 @dataclass(frozen=True)
 class StepSpec:
@@ -170,6 +201,7 @@ class Plan:
     caf_threshold_multiplier: float = 2
     caf_report_deadline_months: int = 2
     path: Path | None = field(default=None, compare=False)
+    letters: LetterSettings = field(default_factory=LetterSettings)
 
     def step(self, key: str | int) -> StepSpec:
         """A step by number (``6``, ``"6"``) or id (``"end_of_pre_litigation"``)."""
@@ -260,7 +292,7 @@ def load_plan(path: Path | str | None = None) -> Plan:
         raise PlanError(f"{shown}, line {line}: {who}{message}")
 
     for key in data:
-        if key not in ("plan", "steps"):
+        if key not in ("plan", "steps", "letters"):
             line = next((i + 1 for i, t in enumerate(lines.lines)
                          if re.match(rf"^\s*\[*\s*{re.escape(key)}\b", t)), 1)
             raise PlanError(f"{shown}, line {line}: unknown key {key!r} (expected [plan] and [[steps]])")
@@ -423,7 +455,45 @@ def load_plan(path: Path | str | None = None) -> Plan:
         continuous_weekday=merged["continuous_weekday"],
         caf_threshold_multiplier=merged["caf_threshold_multiplier"],
         caf_report_deadline_months=merged["caf_report_deadline_months"], path=path,
+        letters=_letter_settings(data.get("letters") or {}, lines, shown),
     )
+
+
+def _letter_settings(raw: dict, lines: _Lines, shown: str) -> LetterSettings:
+    """Validate the [letters] table; an error names its line."""
+
+    def fail(key: str, message: str):
+        line = next((i + 1 for i, t in enumerate(lines.lines) if re.match(rf"^\s*{re.escape(key)}\s*=", t)), 1)
+        raise PlanError(f"{shown}, line {line}: [letters] {message}")
+
+    if not isinstance(raw, dict):
+        raise PlanError(f"{shown}: [letters] must be a table")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in LETTER_SETTINGS:
+            fail(key, f"unknown setting {key!r} (known: {', '.join(LETTER_SETTINGS)})")
+        kind, _default = LETTER_SETTINGS[key]
+        if isinstance(value, bool) or not isinstance(value, kind):
+            fail(key, f"{key!r} must be a {_type_name(kind) if kind is not list else 'list'}, not {value!r}")
+        values[key] = value
+    merged = {k: values.get(k, default) for k, (_kind, default) in LETTER_SETTINGS.items()}
+    for key in ("plan_from_monthly_dues", "fsl_from_monthly_dues"):
+        if merged[key] < 0:
+            fail(key, f"{key} must not be negative")
+    if merged["fsl_from_monthly_dues"] < merged["plan_from_monthly_dues"]:
+        fail("fsl_from_monthly_dues", "fsl_from_monthly_dues must be at least plan_from_monthly_dues")
+    bad = [p for p in merged["fsl_profiles"] if p not in PROFILES]
+    if bad:
+        fail("fsl_profiles", f"fsl_profiles: unknown profile {bad[0]!r} (known: {', '.join(PROFILES)})")
+    if not 5 <= merged["appointment_minutes"] <= 240:
+        fail("appointment_minutes", "appointment_minutes must be between 5 and 240")
+    if not 0 <= merged["appointment_min_days"] <= merged["appointment_max_days"] <= 60:
+        fail("appointment_max_days", "appointment days must satisfy 0 <= appointment_min_days <= "
+                                     "appointment_max_days <= 60")
+    return LetterSettings(
+        plan_from_monthly_dues=merged["plan_from_monthly_dues"], fsl_from_monthly_dues=merged["fsl_from_monthly_dues"],
+        fsl_profiles=tuple(merged["fsl_profiles"]), appointment_minutes=merged["appointment_minutes"],
+        appointment_min_days=merged["appointment_min_days"], appointment_max_days=merged["appointment_max_days"])
 
 
 def _as_tuple(kinds) -> tuple:

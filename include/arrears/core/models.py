@@ -386,3 +386,24 @@ class LeasePosition(Base):
 INPUT_TABLES = (
     Agency, Staff, Lease, Tenant, LedgerEntry, Plan, PlanInstallment, DdReject, Action, SocialSupport,
 )
+
+
+class Appointment(Base):
+    """A convocation's appointment slot (PLAN.md "Letters", revision 5): one per (lease, step, period), and
+    never two tenants in one officer's slot. ``starts_at``/``ends_at`` are local (Europe/Paris) wall times."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("lease_id", "step", "period", name="uq_appointments_lease_step_period"),
+        UniqueConstraint("staff_id", "starts_at", name="uq_appointments_staff_starts_at"),
+    )
+    appointment_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    lease_id: Mapped[str] = mapped_column(String(64))
+    step: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(7))
+    staff_id: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    document_id: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)

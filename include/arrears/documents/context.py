@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from arrears.core import models as m
+from arrears.core.calendar import next_business_day
 from arrears.decide.decision import LETTER_TYPES, PROFILES, Decision
 from arrears.documents.address import AddressBlock, AddressError, address_block, name_line
-from arrears.documents.render import RenderError, date_fr
+from arrears.documents.render import NBSP, RenderError, date_fr
 
 STATEMENT_MONTHS = 12
 DEFAULT_DEADLINE_DAYS = 8
@@ -41,6 +42,157 @@ REJECT_LABELS = {
 }
 CIVILITY_SALUTATION = {"M.": "Monsieur", "M": "Monsieur", "MR": "Monsieur", "MONSIEUR": "Monsieur",
                        "MME": "Madame", "MADAME": "Madame", "MLLE": "Madame", "MADEMOISELLE": "Madame"}
+
+
+def nbsp(value: Any) -> str:
+    """Spaces → no-break spaces: a date, a phone number, an amount or a legal reference never splits."""
+    return str(value).replace(" ", NBSP)
+
+
+def phone_fr(value: str | None) -> str:
+    """``04 72 00 00 11`` that never breaks across lines."""
+    return nbsp((value or "").strip())
+
+
+def months_fr(value: Any) -> str:
+    """``7 mois``, ``7,5 mois`` (one decimal, none when whole)."""
+    tenths = round(float(value) * 10)
+    text = f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths // 10},{tenths % 10}"
+    return f"{text}{NBSP}mois"
+
+
+def day_fr(value: dt.date) -> str:
+    """``mardi 16 septembre 2025`` (no-break spaces)."""
+    from babel.dates import format_date
+
+    return nbsp(f"{format_date(value, format='EEEE', locale='fr_FR')} {date_fr(value)}")
+
+
+def register_filters(env) -> None:
+    """The letters' own filters, added to the process-wide Jinja environment."""
+    env.filters.setdefault("nbsp", nbsp)
+    env.filters.setdefault("day_fr", day_fr)
+    env.filters.setdefault("months_fr", months_fr)
+    env.filters.setdefault("phone", phone_fr)
+
+
+def agreement(holders: list[dict]) -> dict[str, str]:
+    """Endings that agree with the addressees (PLAN.md revision 5: never "(e)" or "·e"):
+    ``e`` for a past participle or an adjective (engagé / engagée / engagés / engagées), ``x`` for
+    "vous-même(s)". A couple or two men: masculine plural; two women: feminine plural; an unknown
+    civility reads as masculine (French's generic form)."""
+    kinds = [CIVILITY_SALUTATION.get(re.sub(r"[\s.]", "", (h.get("civility") or "").upper()), "") for h in holders]
+    plural = len(holders) > 1
+    feminine = bool(kinds) and all(k == "Madame" for k in kinds)
+    e = ("es" if feminine else "s") if plural else ("e" if feminine else "")
+    return {"e": e, "s": "s" if plural else "", "plural": plural, "feminine": feminine,
+            "vous_meme": "vous-mêmes" if plural else "vous-même"}
+
+
+def on_domain(email: str | None, domain: str) -> str:
+    """The address when it is on the landlord's domain, else "" (never print a foreign address)."""
+    email = (email or "").strip()
+    return email if domain and email.lower().endswith("@" + domain.lower()) else ""
+
+
+def agency_phrase(name: str) -> str:
+    """``l'agence Lyon 8e - 9e`` from "Agence Lyon 8e - 9e" or "Lyon 8e - 9e" (never "agence Agence")."""
+    bare = re.sub(r"^\s*agence\s+", "", name or "", flags=re.IGNORECASE).strip()
+    return f"l'agence {bare}" if bare else "votre agence"
+
+
+def late_months(entries: list[dict], as_of: dt.date, monthly_due: int, *, grace_days: int,
+                tolerance_cents: int) -> list[dict[str, Any]]:
+    """DATA.md "month paid late" (revision 5) over the 6 months before D's month, with the date each late
+    month was settled: what the late-payment letter lists."""
+    out = []
+    for back in range(6, 0, -1):
+        start = _month_start(as_of, back)
+        end = _month_end(start)
+        dues = [(e["due_on"] or e["posted_on"]) for e in entries
+                if e["kind"] == "rent" and e["amount_cents"] > 0 and start <= (e["due_on"] or e["posted_on"]) <= end]
+        if not dues:
+            continue
+        due = min(dues)
+        grace = due + dt.timedelta(days=grace_days)
+        if grace > end:
+            continue  # capped at the month's last day: the month cannot be late
+        base = max(balance_at(entries, due - dt.timedelta(days=1)), 0)
+
+        def unpaid(day: dt.date, base=base) -> int:
+            return balance_at(entries, day) - base
+
+        if not (unpaid(grace) * 2 > monthly_due and unpaid(end) <= tolerance_cents):
+            continue
+        paid_on = next(grace + dt.timedelta(days=i) for i in range(1, (end - grace).days + 1)
+                       if unpaid(grace + dt.timedelta(days=i)) <= tolerance_cents)
+        out.append({"month": start, "due_on": due, "paid_on": paid_on, "days_late": (paid_on - due).days})
+    return out
+
+
+def move_out_statement(entries: list[dict], end_on: dt.date | None, as_of: dt.date) -> dict[str, Any] | None:
+    """The departed tenant's statement: balance at the start of the month of departure, every movement since
+    (last dues, repairs, the deposit returned or kept, payments), the final balance."""
+    if end_on is None:
+        return None
+    start = end_on.replace(day=1)
+    opening_on = start - dt.timedelta(days=1)
+    rows = []
+    for e in sorted(entries, key=lambda e: (_effective(e), -e["amount_cents"])):
+        day = _effective(e)
+        if not start <= day <= as_of:
+            continue
+        label = (e.get("label") or "").strip()
+        is_deposit = "garantie" in label.lower()
+        rows.append({"on": day, "label": label or KIND_LABELS.get(e["kind"], e["kind"]),
+                     "amount_cents": e["amount_cents"], "is_deposit": is_deposit})
+    deposit = [r for r in rows if r["is_deposit"]]
+    return {"opening_on": opening_on, "opening_cents": balance_at(entries, opening_on), "rows": rows,
+            "closing_on": as_of, "closing_cents": balance_at(entries, as_of),
+            "deposit_cents": -sum(r["amount_cents"] for r in deposit), "has_deposit": bool(deposit)}
+
+
+KIND_LABELS = {"rent": "Loyer", "charges": "Provisions pour charges", "benefit": "Aide au logement",
+               "payment": "Règlement", "direct_debit": "Prélèvement", "direct_debit_reject": "Rejet de prélèvement",
+               "fee": "Frais", "sls": "Supplément de loyer de solidarité", "adjustment": "Régularisation",
+               "write_off": "Admission en perte", "refund": "Remboursement"}
+
+
+def sls_figures(entries: list[dict], as_of: dt.date) -> dict[str, Any] | None:
+    """The SLS charged: the latest monthly supplement at D and the total charged over the statement months."""
+    sls = sorted((e for e in entries if e["kind"] == "sls" and e["amount_cents"] > 0 and _effective(e) <= as_of),
+                 key=_effective)
+    if not sls:
+        return None
+    first = _month_start(as_of, STATEMENT_MONTHS - 1)
+    last_day = _effective(sls[-1])
+    monthly = sum(e["amount_cents"] for e in sls if _month_start(_effective(e)) == _month_start(last_day))
+    return {"monthly_cents": monthly, "last_on": last_day, "since": _effective(sls[0]),
+            "total_cents": sum(e["amount_cents"] for e in sls if _effective(e) >= first)}
+
+
+def formal_notice_of(conn: Connection, lease_id: str, as_of: dt.date) -> dict[str, Any] | None:
+    """The latest formal notice sent to the lease on or before D: its date and registered number (from the
+    action's document, else the number allocated to the same lease, step and period)."""
+    row = conn.execute(select(m.Action.done_on, m.Action.step, m.Action.period, m.Action.document_id,
+                              m.Action.comment)
+                       .where(m.Action.lease_id == lease_id, m.Action.kind == "formal_notice",
+                              m.Action.done_on <= as_of)
+                       .order_by(m.Action.done_on.desc(), m.Action.action_id.desc())).first()
+    if row is None:
+        return None
+    number = None
+    if row.document_id:
+        number = conn.execute(select(m.Document.registered_number)
+                              .where(m.Document.document_id == row.document_id)).scalar()
+    if not number and row.step is not None:
+        number = conn.execute(select(m.RegisteredNumber.number).where(
+            m.RegisteredNumber.lease_id == lease_id, m.RegisteredNumber.step == row.step,
+            m.RegisteredNumber.period == row.period)).scalar()
+    if not number and row.comment:
+        found = re.search(r"\b([0-9A-Z]{2}\d{11})\b", row.comment)
+        number = found.group(1) if found else None
+    return {"on": row.done_on, **registered_fields(number)}
 
 
 def document_id_for(lease_id: str, step: int, period: str) -> str:
@@ -229,20 +381,37 @@ def letter_context(conn: Connection, decision: Decision, landlord, *, registered
 
     deadline_days = order.deadline_days if order.deadline_days is not None else DEFAULT_DEADLINE_DAYS
     registered = bool(order.registered)
+    plan_settings = _plan()
+    region = plan_settings.region
+    # A registered letter's deadline runs from its first presentation (no date can be printed); a simple
+    # letter's printed deadline is a business day.
+    deadline_on = next_business_day(as_of + dt.timedelta(days=deadline_days), region)
+    domain = landlord.email_domain
 
     agency_dep = departement_of(agency.postcode)
+    for person in (officer, counsellor):
+        if person:
+            person["email"] = on_domain(person["email"], domain)
+            person["phone"] = phone_fr(person["phone"])
+    lease_start = lease.start_on
+    tenure_months = ((as_of.year - lease_start.year) * 12 + as_of.month - lease_start.month
+                     - (1 if as_of.day < lease_start.day else 0)) if lease_start else None
+    new_tenant_months = int(plan_settings.step(7).threshold("new_tenant_months"))
+    landlord_ctx = landlord.to_context()
+    landlord_ctx["phone"] = phone_fr(landlord_ctx["phone"])
     letter_type = order.letter_type
     document_id = document_id or document_id_for(lease_id, decision.step, decision.period)
     return {
         "document_id": document_id,
         "dry_run": dry_run,
-        "landlord": landlord.to_context(),
+        "landlord": landlord_ctx,
         "letter": {
             "type": letter_type, "variant": order.variant or "default", "registered": registered,
             "is_formal_notice": letter_type in FORMAL_TYPES, "known_type": letter_type in LETTER_TYPES,
             "to_forwarding_address": bool(order.to_forwarding_address),
             "out_of_departement": bool(order.out_of_departement), "abroad": block.is_abroad,
-            "deadline_days": deadline_days, "deadline_on": as_of + dt.timedelta(days=deadline_days),
+            "deadline_days": deadline_days, "deadline_on": deadline_on,
+            "deadline_from_presentation": registered,
             "acknowledgement": registered and landlord.acknowledgement,
             "level": landlord.registered_level,
         },
@@ -253,8 +422,13 @@ def letter_context(conn: Connection, decision: Decision, landlord, *, registered
         "profile_label": PROFILES.get(decision.profile or "P0", ""),
         "figures": figures,
         "as_of": as_of,
-        "date_line": f"{landlord.place}, le {date_fr(as_of)}",
+        "date_line": f"{landlord.place}, le {nbsp(date_fr(as_of))}",
         "holders": holders,
+        "g": agreement(holders),
+        "tenure_months": tenure_months,
+        "is_new_tenant": tenure_months is not None and tenure_months < new_tenant_months,
+        "help": plan_settings.letters.help_level(balance, monthly_due, decision.profile),
+        "page_total": 2,
         "salutation": salutation(holders),
         "address": {"lines": list(block.lines), "postcode": block.postcode, "town": block.town,
                     "country": block.country},
@@ -268,9 +442,12 @@ def letter_context(conn: Connection, decision: Decision, landlord, *, registered
             "departed": lease.end_on is not None and lease.end_on <= as_of,
         },
         "reference": lease_id,
-        "agency": {"name": agency.name, "address_line1": agency.address_line1,
+        "agency": {"agency_id": agency.agency_id, "name": agency.name, "phrase": agency_phrase(agency.name),
+                   "address_line1": agency.address_line1,
                    "address_line2": agency.address_line2 or "", "postcode": agency.postcode, "city": agency.city,
-                   "phone": agency.phone or landlord.phone, "email": agency.email or "",
+                   "phone": phone_fr(agency.phone or landlord.phone),
+                   "email": on_domain(agency.email, domain) or landlord.email,
+                   "reception_hours": landlord.reception_hours_text(agency.agency_id),
                    "departement": agency_dep},
         "officer": officer,
         "counsellor": counsellor,
@@ -280,7 +457,29 @@ def letter_context(conn: Connection, decision: Decision, landlord, *, registered
         "rejects": rejects,
         "last_reject": last_reject,
         "plan": plan,
+        "formal_notice": formal_notice_of(conn, lease_id, as_of) if letter_type == "last_notice" else None,
+        "late_months": late_months(entries, as_of, monthly_due, grace_days=plan_settings.plan_grace_days,
+                                   tolerance_cents=plan_settings.tolerance_cents)
+        if letter_type == "late_payment" else [],
+        "move_out": move_out_statement(entries, lease.end_on, as_of) if order.to_forwarding_address else None,
+        "sls": sls_figures(entries, as_of),
+        "appointment": None,
     }
+
+
+def _plan():
+    from arrears.config.plan import load_plan
+
+    return _cached_plan(load_plan)
+
+
+_PLAN_CACHE: dict[str, Any] = {}
+
+
+def _cached_plan(loader):
+    if "plan" not in _PLAN_CACHE:
+        _PLAN_CACHE["plan"] = loader()
+    return _PLAN_CACHE["plan"]
 
 
 __all__ = [

@@ -30,11 +30,12 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from arrears.act.appointments import AppointmentError
 from arrears.core import models as m
 from arrears.core.files import ensure_dir, write_atomic
 from arrears.decide.decision import Decision
 from arrears.documents.address import AddressError
-from arrears.documents.context import document_id_for, letter_context, registered_fields
+from arrears.documents.context import document_id_for, letter_context, register_filters, registered_fields
 from arrears.documents.registered import RegisteredRangeError, allocate, ensure_ranges
 from arrears.documents.render import RenderError, html_document, jinja_env, render_html
 
@@ -169,15 +170,43 @@ def _prepare(conn, decision: Decision, landlord, dry_run: bool) -> tuple[dict, s
     document_id = _existing_document_id(conn, decision) if not dry_run else None
     document_id = document_id or document_id_for(decision.lease_id, decision.step, decision.period)
     ctx = letter_context(conn, decision, landlord, document_id=document_id, dry_run=dry_run)
+    ctx["page_total"] = _PAGES_SEEN.get(order.letter_type, DEFAULT_PAGE_GUESS)
     if conn.in_transaction():
         conn.commit()
+    if order.letter_type in APPOINTMENT_TYPES:  # a preview first: a letter that fails takes no slot
+        ctx["appointment"] = _appointment(conn, decision, ctx, landlord, True).to_context()
     html = render_html(template, ctx)  # first pass: a template error or missing field fails before a number
+    if order.letter_type in APPOINTMENT_TYPES and not dry_run:
+        ctx["appointment"] = _appointment(conn, decision, ctx, landlord, False).to_context()
+        html = render_html(template, ctx)
     if order.registered and not dry_run:
         number = allocate(conn, decision.lease_id, decision.step, decision.period, document_id,
                           level=landlord.registered_level)
         ctx.update(registered_fields(number))
         html = render_html(template, ctx)
     return ctx, html
+
+
+# Letter types that propose an appointment (PLAN.md "Letters", revision 5: the convocation).
+APPOINTMENT_TYPES = {"convocation"}
+
+
+def _appointment(conn, decision: Decision, ctx: dict, landlord, dry_run: bool):
+    """The convocation's slot: given once per (lease, step, period) and recorded as an ``appointment``
+    action (``arrears.act.appointments``); a dry run only previews it."""
+    from arrears.act import appointments
+    from arrears.documents.context import _plan
+
+    plan = _plan()
+    args = {"staff_id": ctx["officer"]["staff_id"], "agency_id": ctx["agency"]["agency_id"],
+            "as_of": decision.as_of, "landlord": landlord, "settings": plan.letters, "region": plan.region}
+    if dry_run:
+        slot = appointments.preview(conn, decision.lease_id, decision.step, decision.period, **args)
+        if conn.in_transaction():
+            conn.commit()
+        return slot
+    return appointments.allocate(conn, decision.lease_id, decision.step, decision.period,
+                                 document_id=ctx["document_id"], **args)
 
 
 def _letter_pages(document, document_ids: Sequence[str]) -> dict[str, list]:
@@ -198,9 +227,38 @@ def _letter_pages(document, document_ids: Sequence[str]) -> dict[str, list]:
     return out
 
 
+_PAGE_TOTAL_RE = re.compile(r'(<div class="page-total">)\d+(</div>)')
+# The page count printed as "page x / y" before a letter is laid out: the last count seen for its type
+# (per process). The footer lives in a page margin box, so the printed total never changes the flow: a
+# letter whose guess was wrong is fixed by laying the batch out once more with the counts now known.
+_PAGES_SEEN: dict[str, int] = {}
+DEFAULT_PAGE_GUESS = 2
+
+
+def _with_page_total(html: str, total: int) -> str:
+    return _PAGE_TOTAL_RE.sub(rf"\g<1>{int(total)}\g<2>", html, count=1)
+
+
 def _layout(items: list[tuple[Decision, dict, str]]):
+    """Lay the letters out as one document; every letter's "page x / y" carries its own page count."""
+    ids = [c["document_id"] for _d, c, _h in items]
     document = html_document(wrap_document(html for _d, _c, html in items))
-    return document, _letter_pages(document, [c["document_id"] for _d, c, _h in items])
+    pages_of = _letter_pages(document, ids)
+    fixed = []
+    wrong = False
+    for (decision, ctx, html), doc_id in zip(items, ids, strict=True):
+        count = len(pages_of[doc_id])
+        _PAGES_SEEN[decision.letter.letter_type] = count
+        if ctx.get("page_total") != count:
+            wrong = True
+            ctx["page_total"] = count
+            html = _with_page_total(html, count)
+        fixed.append((decision, ctx, html))
+    if wrong:
+        items[:] = fixed
+        document = html_document(wrap_document(html for _d, _c, html in fixed))
+        pages_of = _letter_pages(document, ids)
+    return document, pages_of
 
 
 def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
@@ -217,6 +275,7 @@ def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir:
     if isinstance(engine, str):
         engine = engine_for(engine)
     landlord = landlord or load_landlord()
+    register_filters(jinja_env())
     batch_size = max(1, int(batch_size))
     letters_dir = ensure_dir(Path(out_dir) / "letters")
     result = RenderResult(dry_run=dry_run)
@@ -234,7 +293,7 @@ def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir:
                 try:
                     ctx, html = _prepare(conn, decision, landlord, dry_run)
                     items.append((decision, ctx, html))
-                except (RenderError, AddressError, RegisteredRangeError) as exc:
+                except (RenderError, AddressError, RegisteredRangeError, AppointmentError) as exc:
                     if conn.in_transaction():
                         conn.rollback()
                     message = str(exc)

@@ -282,7 +282,20 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
         list_title, prefix = HANDOVER_LISTS[spec.step]
         paths += write(_engine(spec), decisions, out, step_title=title, as_of=spec.as_of_date,
                        title=list_title, group_by=None, file_prefix=prefix)
-    return {"worklists": len(paths), "paths": [str(p) for p in paths]}
+    calendars = write_appointment_calendars(spec)
+    return {"worklists": len(paths), "paths": [str(p) for p in paths], "calendars": [str(p) for p in calendars]}
+
+
+def write_appointment_calendars(spec: RunSpec) -> list[Path]:
+    """Per officer: the appointments the step's convocations proposed this month, as an iCalendar file
+    (``worklists/rendez_vous_<period>_<staff_id>.ics``). Nothing in a dry run (no slot is kept)."""
+    if spec.dry_run:
+        return []
+    from arrears.act.appointments import write_calendars
+    from arrears.config.landlord import load_landlord
+
+    with _engine(spec).connect() as conn:
+        return write_calendars(conn, spec.step, spec.period, spec.output_dir / "worklists", landlord=load_landlord())
 
 
 # Whole-run lists for another service: step 6 hands files to litigation, step 14 to accounting.

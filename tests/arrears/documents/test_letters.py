@@ -72,7 +72,10 @@ def test_every_letter_type_renders_what_the_tenant_checks(sqlite_engine, tmp_pat
         assert "Mme Nadia DURAND" in body, r.letter_type
         assert "3 150,00 €" in body, r.letter_type                       # the balance at D
         assert "Lyon, le 5 septembre 2025" in body, r.letter_type
-        assert "août 2025" in body and "2 550,00 €" in body, r.letter_type   # a statement row
+        if r.letter_type == "departed_tenant":   # the move-out statement instead of the 12 months
+            assert "Votre décompte de sortie" in body and "Solde restant dû" in body
+        else:
+            assert "août 2025" in body and "2 550,00 €" in body, r.letter_type   # a statement row
         assert "FR07 9999 9006 9000 0123 4567 A42" in body and r.lease_id in body, r.letter_type
         assert "Claire Martin" in body and "04 72 00 00 11" in body, r.letter_type        # officer, direct line
         if r.letter_type == "departed_tenant":
@@ -86,7 +89,9 @@ def test_every_letter_type_renders_what_the_tenant_checks(sqlite_engine, tmp_pat
             assert r.number and len(r.number) == 13
             spaced = f"{r.number[:2]} {r.number[2:5]} {r.number[5:8]} {r.number[8:12]} {r.number[12:]}"
             assert spaced in body
-            assert "13 septembre 2025" in body and "8 jours" in body             # the deadline
+            # the deadline runs from the first presentation, never from the letter's date (revision 5)
+            assert "8 jours à compter de la première présentation de ce courrier" in body
+            assert "13 septembre 2025" not in body
             assert "1344" in body and "commissaire de justice" in body and "89-462" in body
             assert "Fonds de solidarité pour le logement" in body
         else:
@@ -242,4 +247,4 @@ def test_context_addresses_living_holders_only_and_reads_the_ledger_at_d(sqlite_
     assert (rows["2025-09"]["dues_cents"], rows["2025-09"]["paid_cents"], rows["2025-09"]["balance_cents"]) == (
         600_00, 0, 600_00)
     assert len(rows) == 12 and ctx["statement"]["opening_cents"] == 0
-    assert ctx["letter"]["deadline_on"] == dt.date(2025, 9, 13)
+    assert ctx["letter"]["deadline_on"] == dt.date(2025, 9, 15)   # D + 8 = Saturday 13: the next business day

@@ -1,7 +1,8 @@
 -- Per lease, what the actions history says at D (actions with done_on <= D): last contact, convocation,
 -- formal notice, CAF report, counts since the start of the current arrears (arrears start, else the FIFO
 -- debt since), social counsellor contacts. Contact = the tenant was reached (outcome reached, promise,
--- refused) or met (appointment, home visit, plan agreed, not marked no_answer / no_show).
+-- refused) or met (appointment, home visit, plan agreed, not marked no_answer / no_show; an appointment
+-- still `scheduled` - proposed by a convocation, outcome not recorded yet - is not a contact).
 with
 
 positions as (
@@ -21,7 +22,7 @@ history as (
         (
             a.outcome in ('reached', 'promise', 'refused')
             or (a.kind in ('appointment', 'home_visit', 'plan_agreed')
-                and coalesce(a.outcome, '') not in ('no_answer', 'no_show'))
+                and coalesce(a.outcome, '') not in ('no_answer', 'no_show', 'scheduled'))
         ) as is_contact
     from actions as a
     inner join positions as p on p.lease_id = a.lease_id

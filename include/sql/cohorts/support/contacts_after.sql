@@ -8,5 +8,5 @@ where a.lease_id = :lease_id
   and (
         a.outcome in ('reached', 'promise', 'refused')
         or (a.kind in ('appointment', 'home_visit', 'plan_agreed')
-            and coalesce(a.outcome, '') not in ('no_answer', 'no_show'))
+            and coalesce(a.outcome, '') not in ('no_answer', 'no_show', 'scheduled'))
       )
