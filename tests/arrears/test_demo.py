@@ -14,12 +14,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from arrears.core.fmt import amount_fr
 from arrears.demo.check import STEP_DATES, Facts, in_cohort
 from arrears.demo.portfolio import (
     BY_NAME,
     HEADERS,
     archetype_counts,
-    euros_fr,
     generate,
     write_demo_csv,
     write_portfolio,
@@ -113,8 +113,8 @@ def test_plain_and_french_conventions(big):
     assert all(row["agreed_on"][2] == "/" and row["agreed_on"][5] == "/" for row in plans)
     by_id = {p.plan_id: p for d in drafts for p in d.plans}
     row = plans[0]
-    assert row["debt_eur"] == euros_fr(by_id[row["plan_id"]].debt_cents)
-    assert euros_fr(123456) == "1\u00a0234,56" and euros_fr(-1250) == "-12,50"
+    assert row["debt_eur"] == amount_fr(by_id[row["plan_id"]].debt_cents)
+    assert amount_fr(123456) == "1\u00a0234,56" and amount_fr(-1250) == "-12,50"
 
 
 def _balances_from_csv(out: Path, day: dt.date) -> dict[str, int]:

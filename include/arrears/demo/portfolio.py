@@ -104,10 +104,11 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from arrears.core.calendar import add_months, is_business_day, next_business_day
+from arrears.core.fmt import amount_fr
 from arrears.demo import words as W
 
 DAY = dt.timedelta(days=1)
@@ -116,35 +117,6 @@ DEFAULT_AS_OF = dt.date(2025, 9, 30)
 # --------------------------------------------------------------------------------------------------
 # Dates
 # --------------------------------------------------------------------------------------------------
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` shifted by ``months`` calendar months (the day clamped to the month's length)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def month_end(first: dt.date) -> dt.date:
-    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
-
-
-@lru_cache(maxsize=64)
-def _holidays(year: int) -> frozenset[dt.date]:
-    import holidays
-
-    return frozenset(holidays.France(years=year))
-
-
-def is_business_day(day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in _holidays(day.year)
-
-
-def next_business_day(day: dt.date) -> dt.date:
-    while not is_business_day(day):
-        day += DAY
-    return day
 
 
 def add_business_days(day: dt.date, n: int) -> dt.date:
@@ -1590,13 +1562,6 @@ def _french(value: Any) -> str:
     return str(value)
 
 
-def euros_fr(cents: int) -> str:
-    """``123456`` → ``1 234,56`` (no-break space between thousands, decimal comma)."""
-    sign = "-" if cents < 0 else ""
-    units, rest = divmod(abs(cents), 100)
-    return f"{sign}{units:,}".replace(",", "\u00a0") + f",{rest:02d}"
-
-
 class _Files:
     """The ten CSV files, written to temp names in ``out`` and renamed into place together at the end."""
 
@@ -1658,7 +1623,7 @@ def write_portfolio(out: Path, portfolio: Portfolio, on_lease: Callable[[LeaseDr
                 entry_no += 1
                 files.write("ledger", (f"E{entry_no:09d}", d.lease_id, posted, due, kind, amount, label))
             for p in d.plans:
-                files.write("plans", (p.plan_id, d.lease_id, p.kind, p.agreed_on, euros_fr(p.debt_cents),
+                files.write("plans", (p.plan_id, d.lease_id, p.kind, p.agreed_on, amount_fr(p.debt_cents),
                                       p.status, p.closed_on))
                 for due, amount in p.installments:
                     files.write("plan_installments", (p.plan_id, due, amount))
@@ -1712,9 +1677,9 @@ def seed_demo(engine, leases: int = 5000, seed: int = 2025, workdir: Path | None
         "in place": tally.in_place,
         "departed": tally.departed,
         "in-place share in debt": f"{100 * tally.in_debt / max(1, tally.in_place):.1f} %",
-        "total debt": euros_fr(tally.debt) + " €",
-        "in-place debt": euros_fr(tally.in_place_debt) + " €",
-        "departed debt": euros_fr(tally.departed_debt) + " €",
+        "total debt": amount_fr(tally.debt) + " €",
+        "in-place debt": amount_fr(tally.in_place_debt) + " €",
+        "departed debt": amount_fr(tally.departed_debt) + " €",
         "ledger rows": rows["ledger.csv"],
         "quarantined rows": quarantined,
         "csv folder": str(workdir),

@@ -134,7 +134,7 @@ def approval_request(spec: RunSpec) -> dict[str, Any]:
     decisions = load_decisions(spec)
     lease_ids = [d.lease_id for d in decisions]
     answers = recorded_answers(_engine(spec), spec.step, spec.period)
-    from arrears.documents.render import eur
+    from arrears.core.fmt import eur
 
     lines = [f"| {d.lease_id} | {eur(d.figures.get('balance_cents', 0))} | {d.profile or ''} |" for d in decisions]
     body = ("| Bail | Solde | Profil |\n|---|---|---|\n" + "\n".join(lines)) if lines else "Aucun dossier."

@@ -37,21 +37,18 @@ Definitions (the report prints the French text of :data:`DEFINITIONS` under each
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 import re
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Date, Engine, bindparam, text
+from sqlalchemy import Connection, Engine
 
+from arrears.core.calendar import month_end, month_key, shift_month
+from arrears.core.sqlfiles import bound_query, load_sql
 from arrears.decide.decision import LETTER_TYPES, PROFILES
-
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "kpis"
 
 # National references of DATA.md / DOMAIN.md (seed webinar), as ratios.
 REFERENCES: dict[str, dict[str, float]] = {
@@ -177,17 +174,8 @@ def parse_month(month: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
-    index = year * 12 + (month - 1) + delta
-    return index // 12, index % 12 + 1
-
-
-def month_end(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def month_key(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
+def _month_end(year: int, month: int) -> dt.date:
+    return month_end(dt.date(year, month, 1))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -416,21 +404,9 @@ class MonthlyKpis:
 # --------------------------------------------------------------------------------------------------
 
 
-@cache
-def sql_text(name: str) -> str:
-    """The text of ``include/sql/kpis/<name>.sql``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
 def run_sql(conn: Connection, name: str, **params: Any) -> list[dict[str, Any]]:
-    """Run a KPI query with bind parameters (dates typed as ``Date``, lists expanded)."""
-    binds = []
-    for key, value in params.items():
-        if isinstance(value, dt.date):
-            binds.append(bindparam(key, type_=Date()))
-        elif isinstance(value, list | tuple):
-            binds.append(bindparam(key, expanding=True))
-    stmt = text(sql_text(name)).bindparams(*binds)
+    """Run ``include/sql/kpis/<name>.sql`` with bind parameters (dates typed as ``Date``, lists expanded)."""
+    stmt = bound_query(load_sql(f"kpis/{name}"), params)
     return [dict(row) for row in conn.execute(stmt, params).mappings()]
 
 
@@ -511,7 +487,7 @@ def _debt_by_status(conn: Connection, as_of: dt.date, names: dict[str, str]):
 
 
 def _age_buckets(conn: Connection, year: int, month: int, as_of: dt.date) -> list[AgeBucket]:
-    cuts = {f"cut_{n}m": month_end(*shift_month(year, month, -n)) for n in (1, 3, 6, 12)}
+    cuts = {f"cut_{n}m": _month_end(*shift_month(year, month, -n)) for n in (1, 3, 6, 12)}
     rows = run_sql(conn, "debt_age", as_of=as_of, **cuts)
     buckets = {key: AgeBucket(key, label) for key, label in AGE_BUCKETS}
     for r in rows:
@@ -657,15 +633,15 @@ def compute_kpis(engine: Engine | Connection, month: str) -> MonthlyKpis:
 def _compute(conn: Connection, month: str) -> MonthlyKpis:
     year, mon = parse_month(month)
     period = month_key(year, mon)
-    as_of = month_end(year, mon)
+    as_of = _month_end(year, mon)
 
     agencies = agency_rates(conn, as_of, _window_start(year, mon))
     names = {a.agency_id: a.agency_name for a in agencies}
     trend = []
     for back in range(11, -1, -1):
         y, m = shift_month(year, mon, -back)
-        lines = agencies if back == 0 else agency_rates(conn, month_end(y, m), _window_start(y, m))
-        trend.append(TrendPoint(month=month_key(y, m), period_end=month_end(y, m), figures=_total(lines)))
+        lines = agencies if back == 0 else agency_rates(conn, _month_end(y, m), _window_start(y, m))
+        trend.append(TrendPoint(month=month_key(y, m), period_end=_month_end(y, m), figures=_total(lines)))
 
     status_lines, by_agency = _debt_by_status(conn, as_of, names)
     decisions = run_sql(conn, "journal_decisions", period=period)

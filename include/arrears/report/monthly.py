@@ -57,14 +57,14 @@ def _size(chart: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fmt_percent(value: float | None, decimals: int = 1) -> str:
-    from arrears.documents.render import percent_fr
+    from arrears.core.fmt import percent_fr
 
     return "—" if value is None else percent_fr(round(value, 6), decimals)
 
 
 def _fmt_eur0(cents: int) -> str:
     """Whole euros for chart labels: ``12 345 €``."""
-    from arrears.documents.render import NBSP, number_fr
+    from arrears.core.fmt import NBSP, number_fr
 
     return f"{number_fr(round(cents / 100), 0)}{NBSP}€"
 
