@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "StepSchedule",
     "add_months",
+    "as_of_from_logical_date",
     "holiday_name",
     "is_business_day",
     "month_end",
@@ -109,6 +110,13 @@ def successive_months(months: set[int], last: int) -> int:
     while last - n in months:
         n += 1
     return n
+
+
+def as_of_from_logical_date(logical_date: datetime) -> date:
+    """A run's date D: its logical date as a calendar date in Paris (never the wall clock)."""
+    if logical_date.tzinfo is None:
+        logical_date = logical_date.replace(tzinfo=UTC)
+    return logical_date.astimezone(ZoneInfo("Europe/Paris")).date()
 
 
 def planned_date_clamped(year: int, month: int, day: int, region: str | None = None) -> date:

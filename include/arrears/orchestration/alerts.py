@@ -159,7 +159,7 @@ def failure_alert(context: dict[str, Any]) -> Alert:
     short = f"étape {step.number} — {step.title}" if step else dag_id
     when = ""
     if logical is not None:
-        from arrears.orchestration.pipeline import as_of_from_logical_date
+        from arrears.core.calendar import as_of_from_logical_date
 
         when = date_fr(as_of_from_logical_date(logical))
     lines = [f"Le run de {name} a échoué."]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from arrears.core import settings
+from arrears.core.calendar import as_of_from_logical_date  # noqa: F401 (the DAG files' import)
 from arrears.core.files import ensure_dir, write_atomic
 from arrears.decide.decision import Decision
 
@@ -378,15 +379,6 @@ def _quarantined_inputs() -> dict[str, int]:
         return json.loads(path.read_text(encoding="utf-8")).get("quarantined", {})
     except (OSError, ValueError):
         return {}
-
-
-def as_of_from_logical_date(logical_date: dt.datetime) -> dt.date:
-    """The run's date D: the logical date as a calendar date in Paris (never the wall clock)."""
-    from zoneinfo import ZoneInfo
-
-    if logical_date.tzinfo is None:
-        logical_date = logical_date.replace(tzinfo=dt.UTC)
-    return logical_date.astimezone(ZoneInfo("Europe/Paris")).date()
 
 
 def collect_approvals(spec: RunSpec, request: dict[str, Any], answer: dict[str, Any] | None) -> list[str]:
