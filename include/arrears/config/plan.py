@@ -83,12 +83,7 @@ STEP_LETTER_ROLES: dict[int, dict[str, str]] = {
 }
 STEP_KEYS = {
     "number", "id", "title", "week", "day", "window_end", "continuous", "weekday", "needs_approval",
-    "enabled", "actions", "documents", "thresholds", "letters", "description",
-}
-KNOWN_ACTIONS = {
-    "letter", "task", "file_closed", "plan_completed", "plan_broken", "mandate_cancelled",
-    "stage_contentieux", "social_referral", "transfer_proposed", "write_off_proposed", "caf_report_task",
-    "home_visit_task", "address_search_task",
+    "enabled", "documents", "thresholds", "letters", "description",
 }
 KNOWN_DOCUMENTS = {
     "letter", "worklist", "transfer_file", "handover_list", "review_pack", "write_off_form",
@@ -111,8 +106,7 @@ class StepSpec:
     weekday: int
     needs_approval: bool
     enabled: bool
-    actions: tuple[str, ...]
-    documents: tuple[str, ...]
+    documents: tuple[str, ...]      # what a run writes (orchestration.step_documents)
     thresholds: dict[str, Any]
     letters: dict[str, dict[str, str]]   # role -> {"default": template, "P3": template, ...}
     description: str = ""            # what the step is for, in French (DAG documentation)
@@ -358,10 +352,13 @@ def load_plan(path: Path | str | None = None) -> Plan:
                     fail(index, ("window_end",), who, f"window_end {window_end} is before day {day}")
                 if window_end == day:
                     window_end = None
-        actions = _str_list(raw, "actions", KNOWN_ACTIONS, lambda m, k="actions", i=index, w=who:
-                            fail(i, (k,), w, m))
         documents = _str_list(raw, "documents", KNOWN_DOCUMENTS, lambda m, k="documents", i=index, w=who:
                               fail(i, (k,), w, m))
+        if ("letter" in documents) != bool(STEP_LETTER_ROLES[number]):
+            fail(index, ("documents",), who, ("step {n} sends letters: its documents must list 'letter'"
+                                             if STEP_LETTER_ROLES[number] else
+                                             "step {n} sends no letter: its documents must not list 'letter'")
+                 .format(n=number))
 
         thresholds = dict(STEP_THRESHOLDS[number])
         raw_thresholds = raw.get("thresholds", {})
@@ -407,7 +404,7 @@ def load_plan(path: Path | str | None = None) -> Plan:
         steps.append(StepSpec(
             number=number, id=step_id, title=title.strip(), description=description.strip(), week=week, day=day, window_end=window_end,
             continuous=continuous, weekday=weekday, needs_approval=needs_approval, enabled=enabled,
-            actions=actions, documents=documents, thresholds=thresholds, letters=letters,
+            documents=documents, thresholds=thresholds, letters=letters,
             hour=merged["hour"], minute=merged["minute"], timezone=merged["timezone"], region=region,
         ))
 
