@@ -49,7 +49,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_demo_data(args) -> int:
-    from arrears.demo.portfolio import write_demo_csv
+    from arrears.demo.csv_files import write_demo_csv
 
     out = Path(args.out)
     counts = write_demo_csv(out, leases=args.leases, seed=args.seed, as_of=args.as_of)

@@ -15,15 +15,10 @@ from pathlib import Path
 
 import pytest
 from arrears.core.fmt import amount_fr
+from arrears.demo.catalogue import BY_NAME, archetype_counts
 from arrears.demo.check import STEP_DATES, Facts, in_cohort
-from arrears.demo.portfolio import (
-    BY_NAME,
-    HEADERS,
-    archetype_counts,
-    generate,
-    write_demo_csv,
-    write_portfolio,
-)
+from arrears.demo.csv_files import HEADERS, write_demo_csv, write_portfolio
+from arrears.demo.portfolio import generate
 
 AS_OF = dt.date(2025, 9, 30)
 
@@ -207,7 +202,7 @@ def test_import_through_the_real_importer(engine, tmp_path):
 
 
 def test_seed_demo_prints_figures_without_names(sqlite_engine, tmp_path, capsys):
-    from arrears.demo.portfolio import seed_demo
+    from arrears.demo.seed import seed_demo
 
     figures = seed_demo(sqlite_engine, leases=150, workdir=tmp_path / "seed")
     printed = capsys.readouterr().out

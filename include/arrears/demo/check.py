@@ -18,7 +18,7 @@ from bisect import bisect_right
 from itertools import groupby
 
 from arrears.core.calendar import add_months, month_end
-from arrears.demo.portfolio import DemoCalendar, LeaseDraft
+from arrears.demo.builder import DemoCalendar, LeaseDraft
 
 TOLERANCE = 1000
 GRACE_DAYS = 10

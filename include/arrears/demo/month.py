@@ -55,7 +55,7 @@ def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps
     from arrears.config.plan import load_plan
     from arrears.core.db import make_engine, migrate
     from arrears.decide.steps import decide_step
-    from arrears.demo.portfolio import seed_demo
+    from arrears.demo.seed import seed_demo
     from arrears.orchestration.runner import format_summary, last_summary, run_dag
 
     started = time.perf_counter()
