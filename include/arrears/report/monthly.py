@@ -24,14 +24,8 @@ from typing import Any
 
 from babel.dates import format_date
 
-from arrears.report.kpis import (
-    DEFINITIONS,
-    REFERENCE_LABELS,
-    STAGE_LABELS,
-    STATUS_LABELS,
-    MonthlyKpis,
-    compute_kpis,
-)
+from arrears.report.definitions import DEFINITIONS, REFERENCE_LABELS, STAGE_LABELS, STATUS_LABELS
+from arrears.report.kpis import MonthlyKpis, compute_kpis
 
 REPORT_TEMPLATE = "reports/report.html"
 
