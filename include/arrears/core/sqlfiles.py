@@ -22,15 +22,28 @@ if TYPE_CHECKING:
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 
+_INCLUDE = re.compile(r"^-- include: ([\w/]+)[ \t]*$", re.MULTILINE)
+
+
 @lru_cache(maxsize=128)
 def load_sql(name: str) -> str:
-    """The text of ``include/sql/<name>.sql`` (``name`` without the suffix, ``/``-separated)."""
+    """The text of ``include/sql/<name>.sql`` (``name`` without the suffix, ``/``-separated).
+
+    A line ``-- include: shared/leases_at`` is replaced by the text of that file: a CTE defined once
+    (``include/sql/shared/``) and reused by several queries."""
+    return _expand(name, ())
+
+
+def _expand(name: str, seen: tuple[str, ...]) -> str:
+    if name in seen:
+        raise ValueError(f"SQL include cycle: {' -> '.join((*seen, name))}")
     path = (SQL_DIR / f"{name}.sql").resolve()
     if SQL_DIR.resolve() not in path.parents:
         raise ValueError(f"SQL file name outside include/sql/: {name!r}")
     if not path.is_file():
         raise FileNotFoundError(f"no SQL file include/sql/{name}.sql")
-    return path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda m: _expand(m.group(1), (*seen, name)).rstrip("\n"), text)
 
 
 # --------------------------------------------------------------------------------------------------

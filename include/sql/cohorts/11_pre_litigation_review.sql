@@ -15,8 +15,9 @@ positions as (
 in_place_leases as (
     select lease_id
     from leases
-    where start_on <= :as_of
-      and (end_on is null or end_on > :as_of)
+    where lease_id in (  -- in place at D: the stored DATA.md figure (positions/lease_positions.sql)
+        select lease_id from lease_positions where as_of = :as_of and is_in_place
+    )
       and stage = 'precontentieux'
 ),
 
