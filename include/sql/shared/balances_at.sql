@@ -1,4 +1,4 @@
--- Shared CTE (included with "-- include: shared/balances_at"): every lease's balance at D (the as_of parameter; DATA.md):
+-- Shared CTE, included by name: every lease's balance at D (DATA.md):
 -- charges count from coalesce(due_on, posted_on), credits from posted_on.
 balances as (
     select

@@ -1,4 +1,4 @@
--- Shared CTE (included with "-- include: shared/leases_at"): every lease's occupancy at D (the as_of parameter; DATA.md):
+-- Shared CTE, included by name: every lease's occupancy at D (DATA.md):
 -- 'departed' (end_on <= D), 'in_place' (start_on <= D, not departed), null (not yet in force).
 leases_at as (
     select
