@@ -10,14 +10,7 @@ positions as (
     where as_of = :as_of
 ),
 
-in_place_leases as (
-    select lease_id
-    from leases
-    where lease_id in (  -- in place at D: the stored DATA.md figure (positions/lease_positions.sql)
-        select lease_id from lease_positions where as_of = :as_of and is_in_place
-    )
-      and stage = 'precontentieux'
-),
+-- include: shared/in_place_leases
 
 final as (
     select
