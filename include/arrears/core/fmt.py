@@ -31,6 +31,8 @@ __all__ = [
     "month_fr",
     "number_fr",
     "percent_fr",
+    "short_month_fr",
+    "weekday_date_fr",
     "whole_percent_fr",
 ]
 
@@ -92,6 +94,20 @@ def date_fr(value: dt.date | str | None, fmt: str = "long") -> str:
     if value.day == 1:
         text = "1er" + text[1:]
     return text
+
+
+def weekday_date_fr(value: dt.date | str) -> str:
+    """``lundi 1er septembre`` (the month view's day labels)."""
+    day = _as_date(value)
+    text = format_date(day, format="EEEE d MMMM", locale=LOCALE)
+    if day.day == 1:
+        text = text.replace(" 1 ", " 1er ", 1)
+    return text
+
+
+def short_month_fr(value: dt.date | str) -> str:
+    """``sept. 25`` (chart labels)."""
+    return format_date(_as_date(value), format="MMM yy", locale=LOCALE)
 
 
 def month_fr(value: dt.date | str) -> str:
