@@ -22,8 +22,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
-
+from arrears.core.fmt import short_month_fr
 from arrears.report.definitions import DEFINITIONS, REFERENCE_LABELS, STAGE_LABELS, STATUS_LABELS
 from arrears.report.kpis import MonthlyKpis, compute_kpis
 
@@ -61,13 +60,6 @@ def _fmt_eur0(cents: int) -> str:
     from arrears.core.fmt import NBSP, number_fr
 
     return f"{number_fr(round(cents / 100), 0)}{NBSP}€"
-
-
-def _short_month(key: str) -> str:
-    import datetime as dt
-
-    year, month = map(int, key.split("-"))
-    return format_date(dt.date(year, month, 1), format="MMM yy", locale="fr_FR")
 
 
 def _nice_step(value: float) -> float:
@@ -247,7 +239,7 @@ def _refs(kpis: MonthlyKpis, rate: str) -> list[tuple[str, float]]:
 def build_context(kpis: MonthlyKpis) -> dict[str, Any]:
     """Everything the template prints: the figures, their definitions, and the chart geometry."""
     trend_points = {
-        rate: [(p.month, _short_month(p.month), p.figures.rates()[rate]) for p in kpis.trend]
+        rate: [(p.month, short_month_fr(p.month), p.figures.rates()[rate]) for p in kpis.trend]
         for rate in ("arrears_rate", "recovery_rate", "share_in_debt")
     }
     charts = {
