@@ -35,6 +35,9 @@ def two_databases(tmp_path, monkeypatch):
     for url in (flag, env):
         migrate(url)
     monkeypatch.setenv("ARREARS_DB_URL", env)
+    # This test's letters and run folders stay out of the session's output/ (other tests count files there).
+    monkeypatch.setenv("ARREARS_OUTPUT_DIR", str(tmp_path / "output"))
+    monkeypatch.setenv("ARREARS_VAR_DIR", str(tmp_path / "var"))
     engine = make_engine(flag)
     p = Portfolio(engine)
     p.lease("SMALL", start_on="2025-06-01")
@@ -61,9 +64,10 @@ def test_read_commands_honour_the_flag(two_databases, capsys):
     assert "SMALL" not in capsys.readouterr().out
 
 
-def test_run_honours_the_flag(two_databases, capsys):
+def test_run_honours_the_flag(two_databases, capsys, tmp_path):
     flag, env = two_databases
     assert main(["--db-url", flag, "run", "1", "--as-of", SEP1.isoformat()]) == 0
     assert "letters 1" in capsys.readouterr().out
     assert rows(flag, m.StepRun) == 1 and rows(flag, m.JournalEntry) == 1 and rows(flag, m.Document) == 1
     assert rows(env, m.StepRun) == 0 and rows(env, m.JournalEntry) == 0
+    assert len(list((tmp_path / "output" / "2025-09").rglob("letters/*.pdf"))) == 1
