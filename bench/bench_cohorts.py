@@ -25,7 +25,7 @@ def phase(name: str, args) -> None:
 
     if name == "seed":
         migrate(args.db_url)
-        from arrears.demo.portfolio import seed_demo
+        from arrears.demo.seed import seed_demo
 
         started = time.perf_counter()
         seed_demo(make_engine(args.db_url), leases=args.leases, seed=2025,

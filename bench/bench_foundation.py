@@ -28,7 +28,7 @@ def phase(name: str, args) -> None:
     work = Path(args.work)
     started = time.perf_counter()
     if name == "generate":
-        from arrears.demo.portfolio import write_demo_csv
+        from arrears.demo.csv_files import write_demo_csv
 
         counts = write_demo_csv(work / "csv", leases=args.leases, seed=2025)
         emit(seconds=round(time.perf_counter() - started, 2), rows=sum(counts.values()),

@@ -76,7 +76,8 @@ def build_step_dag(step):
             params = ctx["params"]
             as_of = params.get("as_of") or as_of_from_logical_date(ctx["logical_date"] or ctx["dag_run"].run_after)
             return RunSpec(step=step.number, step_id=step.id, as_of=str(as_of), run_id=ctx["run_id"],
-                           dry_run=bool(params.get("dry_run"))).to_dict()
+                           dry_run=bool(params.get("dry_run")),
+                           db_url=(ctx["dag_run"].conf or {}).get("db_url")).to_dict()
 
         @task(inlets=[PORTFOLIO])
         def select_cohort(spec: dict) -> dict:

@@ -27,10 +27,9 @@ def _engine(args):
 
 def cmd_migrate(args) -> int:
     from arrears.core.db import migrate
-    from arrears.core.settings import database_url
 
     migrate(args.db_url)
-    print(f"schema up to date: {_safe_url(args.db_url or database_url())}")
+    print(f"schema up to date: {_safe_url(args.db_url)}")
     return 0
 
 
@@ -50,7 +49,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_demo_data(args) -> int:
-    from arrears.demo.portfolio import write_demo_csv
+    from arrears.demo.csv_files import write_demo_csv
 
     out = Path(args.out)
     counts = write_demo_csv(out, leases=args.leases, seed=args.seed, as_of=args.as_of)
@@ -94,7 +93,7 @@ def cmd_decide(args) -> int:
 def cmd_run(args) -> int:
     from arrears.orchestration.runner import run_step
 
-    return run_step(args.step, args.as_of, dry_run=args.dry_run)
+    return run_step(args.step, args.as_of, dry_run=args.dry_run, db_url=args.db_url)
 
 
 def cmd_approve(args) -> int:
@@ -107,7 +106,9 @@ def cmd_approve(args) -> int:
 def cmd_demo(args) -> int:
     from arrears.demo.month import run_demo
 
-    return run_demo(leases=args.leases, seed=args.seed, month=args.month, steps_only=args.seed_only)
+    # The demo uses its own embedded database unless --db-url names one (ARREARS_DB_URL never applies).
+    return run_demo(leases=args.leases, seed=args.seed, month=args.month, steps_only=args.seed_only,
+                    db_url=args.db_url_given)
 
 
 def cmd_report(args) -> int:
@@ -207,6 +208,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.db_url_given = args.db_url
+    if args.func not in (cmd_demo, cmd_demo_data, cmd_ui):
+        from arrears.core.settings import database_url
+
+        args.db_url = database_url(args.db_url)  # resolved once here, then passed down to every command
     return args.func(args) or 0
 
 

@@ -47,7 +47,7 @@ def pin_now(monkeypatch):
 
 
 def test_monthly_runs_over_a_year_are_on_business_days_at_seven_paris_time():
-    # Day 5 in 2025 (see tests/arrears/test_calendar.py for the dates): 07:00 Paris is 06:00 UTC in
+    # Day 5 in 2025 (see tests/arrears/core/test_calendar.py for the dates): 07:00 Paris is 06:00 UTC in
     # winter time (until Sunday 30 March, from Sunday 26 October) and 05:00 UTC in summer time.
     got = runs(PlanStepTimetable(day=5), utc(2025, 1, 1), utc(2025, 12, 31, 23, 59))
     assert got == [

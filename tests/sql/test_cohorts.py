@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from arrears.core.calendar import add_months, successive_months
 from arrears.core.models import StepRun, TransferProposal
-from arrears.select.cohorts import COHORT_COLUMNS, add_months, cohort_frame, successive_months
+from arrears.select.cohorts import COHORT_COLUMNS, cohort_frame
 from factories import Portfolio
 from sqlalchemy.orm import Session
 

@@ -83,12 +83,7 @@ STEP_LETTER_ROLES: dict[int, dict[str, str]] = {
 }
 STEP_KEYS = {
     "number", "id", "title", "week", "day", "window_end", "continuous", "weekday", "needs_approval",
-    "enabled", "actions", "documents", "thresholds", "letters", "description",
-}
-KNOWN_ACTIONS = {
-    "letter", "task", "file_closed", "plan_completed", "plan_broken", "mandate_cancelled",
-    "stage_contentieux", "social_referral", "transfer_proposed", "write_off_proposed", "caf_report_task",
-    "home_visit_task", "address_search_task",
+    "enabled", "documents", "thresholds", "letters", "description",
 }
 KNOWN_DOCUMENTS = {
     "letter", "worklist", "transfer_file", "handover_list", "review_pack", "write_off_form",
@@ -128,6 +123,8 @@ class LetterSettings:
         return {"plan": months >= self.plan_from_monthly_dues, "fsl": fsl, "months": months}
 
 
+
+
 @dataclass(frozen=True)
 class StepSpec:
     """One step of the monthly plan, as the plan file defines it."""
@@ -142,8 +139,7 @@ class StepSpec:
     weekday: int
     needs_approval: bool
     enabled: bool
-    actions: tuple[str, ...]
-    documents: tuple[str, ...]
+    documents: tuple[str, ...]      # what a run writes (orchestration.step_documents)
     thresholds: dict[str, Any]
     letters: dict[str, dict[str, str]]   # role -> {"default": template, "P3": template, ...}
     description: str = ""            # what the step is for, in French (DAG documentation)
@@ -272,62 +268,110 @@ def _template_names() -> set[str]:
 def load_plan(path: Path | str | None = None) -> Plan:
     """Load and validate the plan file (default ``include/plan.toml``)."""
     path = Path(path) if path is not None else DEFAULT_PLAN_PATH
-    shown = _display(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanError(f"{shown}: cannot read the plan file ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        where = f", line {match.group(1)}" if match else ""
-        raise PlanError(f"{shown}{where}: not valid TOML: {msg}") from None
-    lines = _Lines(text)
+    reader = _PlanReader(path)
+    merged = reader.settings()
+    region = merged["region"] or None
+    raw_steps = reader.data.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise PlanError(f"{reader.shown}: no [[steps]] in the plan file")
+    templates = _template_names()
+    steps = [reader.step(index, raw, merged, region, templates) for index, raw in enumerate(raw_steps)]
+    shown, seen_numbers = reader.shown, reader.seen_numbers
+    missing = [n for n in STEP_NUMBERS if n not in seen_numbers]
+    if missing:
+        raise PlanError(f"{shown}: steps {', '.join(map(str, missing))} are missing (the plan has 15 steps; "
+                        f"set enabled = false to switch one off)")
+    steps.sort(key=lambda s: s.number)
+    return Plan(
+        steps=tuple(steps), tolerance_cents=merged["tolerance_cents"], plan_grace_days=merged["plan_grace_days"],
+        formal_notice_deadline_days=merged["formal_notice_deadline_days"], region=region,
+        hour=merged["hour"], minute=merged["minute"], timezone=merged["timezone"],
+        continuous_weekday=merged["continuous_weekday"],
+        caf_threshold_multiplier=merged["caf_threshold_multiplier"],
+        caf_report_deadline_months=merged["caf_report_deadline_months"], path=path,
+        letters=_letter_settings(reader.data.get("letters") or {}, reader.lines, reader.shown),
+    )
 
-    def fail(step_index: int | None, key_path: tuple[str, ...], who: str, message: str):
+
+class _PlanReader:
+    """One plan file being read: its text and TOML data; ``fail`` raises naming the file and the line."""
+
+    def __init__(self, path: Path):
+        self.shown = shown = _display(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PlanError(f"{shown}: cannot read the plan file ({exc.strerror})") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+            msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+            where = f", line {match.group(1)}" if match else ""
+            raise PlanError(f"{shown}{where}: not valid TOML: {msg}") from None
+        lines = _Lines(text)
+        self.text, self.data, self.lines = text, data, lines
+        self.seen_numbers: dict[int, str] = {}
+        self.seen_ids: dict[str, int] = {}
+
+    def fail(self, step_index: int | None, key_path: tuple[str, ...], who: str, message: str):
+        lines, shown = self.lines, self.shown
         line = lines.find(step_index, *key_path) if key_path else (
             lines._block(step_index)[0] + 1)
         raise PlanError(f"{shown}, line {line}: {who}{message}")
 
-    for key in data:
-        if key not in ("plan", "steps", "letters"):
-            line = next((i + 1 for i, t in enumerate(lines.lines)
-                         if re.match(rf"^\s*\[*\s*{re.escape(key)}\b", t)), 1)
-            raise PlanError(f"{shown}, line {line}: unknown key {key!r} (expected [plan] and [[steps]])")
+    def settings(self) -> dict[str, Any]:
+        """The [plan] table's settings, checked, with the defaults of the keys not given."""
+        data, lines, shown, fail = self.data, self.lines, self.shown, self.fail
+        for key in data:
+            if key not in ("plan", "steps", "letters"):
+                line = next((i + 1 for i, t in enumerate(lines.lines)
+                             if re.match(rf"^\s*\[*\s*{re.escape(key)}\b", t)), 1)
+                raise PlanError(f"{shown}, line {line}: unknown key {key!r} (expected [plan] and [[steps]])")
 
-    settings: dict[str, Any] = {}
-    for key, value in (data.get("plan") or {}).items():
-        if key not in PLAN_SETTINGS:
-            fail(None, (key,), "", f"unknown plan setting {key!r} (known: {', '.join(PLAN_SETTINGS)})")
-        kind, _default = PLAN_SETTINGS[key]
-        if isinstance(value, bool) or not isinstance(value, kind):
-            fail(None, (key,), "", f"plan setting {key!r} must be a {_type_name(kind)}, not {value!r}")
-        settings[key] = value
-    merged = {k: settings.get(k, default) for k, (_kind, default) in PLAN_SETTINGS.items()}
-    for key in ("tolerance_cents", "plan_grace_days", "formal_notice_deadline_days",
-                "caf_report_deadline_months"):
-        if merged[key] < 0:
-            fail(None, (key,), "", f"{key} must not be negative")
-    if not 0 <= merged["hour"] <= 23:
-        fail(None, ("hour",), "", f"hour {merged['hour']} is not an hour of the day (0-23)")
-    if not 0 <= merged["minute"] <= 59:
-        fail(None, ("minute",), "", f"minute {merged['minute']} is not a minute (0-59)")
-    if not 0 <= merged["continuous_weekday"] <= 6:
-        fail(None, ("continuous_weekday",), "", "continuous_weekday must be 0 (Monday) to 6 (Sunday)")
-    if merged["caf_threshold_multiplier"] <= 0:
-        fail(None, ("caf_threshold_multiplier",), "", "caf_threshold_multiplier must be positive")
-    region = merged["region"] or None
+        settings: dict[str, Any] = {}
+        for key, value in (data.get("plan") or {}).items():
+            if key not in PLAN_SETTINGS:
+                fail(None, (key,), "", f"unknown plan setting {key!r} (known: {', '.join(PLAN_SETTINGS)})")
+            kind, _default = PLAN_SETTINGS[key]
+            if isinstance(value, bool) or not isinstance(value, kind):
+                fail(None, (key,), "", f"plan setting {key!r} must be a {_type_name(kind)}, not {value!r}")
+            settings[key] = value
+        merged = {k: settings.get(k, default) for k, (_kind, default) in PLAN_SETTINGS.items()}
+        for key in ("tolerance_cents", "plan_grace_days", "formal_notice_deadline_days",
+                    "caf_report_deadline_months"):
+            if merged[key] < 0:
+                fail(None, (key,), "", f"{key} must not be negative")
+        if not 0 <= merged["hour"] <= 23:
+            fail(None, ("hour",), "", f"hour {merged['hour']} is not an hour of the day (0-23)")
+        if not 0 <= merged["minute"] <= 59:
+            fail(None, ("minute",), "", f"minute {merged['minute']} is not a minute (0-59)")
+        if not 0 <= merged["continuous_weekday"] <= 6:
+            fail(None, ("continuous_weekday",), "", "continuous_weekday must be 0 (Monday) to 6 (Sunday)")
+        if merged["caf_threshold_multiplier"] <= 0:
+            fail(None, ("caf_threshold_multiplier",), "", "caf_threshold_multiplier must be positive")
+        return merged
 
-    raw_steps = data.get("steps")
-    if not isinstance(raw_steps, list) or not raw_steps:
-        raise PlanError(f"{shown}: no [[steps]] in the plan file")
-    templates = _template_names()
-    steps: list[StepSpec] = []
-    seen_numbers: dict[int, str] = {}
-    seen_ids: dict[str, int] = {}
-    for index, raw in enumerate(raw_steps):
+    def step(self, index: int, raw: dict[str, Any], merged: dict[str, Any], region: str | None,
+             templates: set[str]) -> StepSpec:
+        """One [[steps]] table, checked, as a StepSpec."""
+        number, step_id, who, title = self._identity(index, raw)
+        check_type = self._type_checker(index, raw, who)
+        week, day, window_end, continuous, weekday, needs_approval, enabled = self._schedule(
+            index, raw, who, merged, check_type)
+        documents = self._documents(index, raw, who, number)
+        thresholds = self._thresholds(index, raw, who, number)
+        letters = self._letters(index, raw, who, number, templates)
+        description = check_type("description", str) or ""
+        return StepSpec(
+            number=number, id=step_id, title=title.strip(), description=description.strip(), week=week, day=day,
+            window_end=window_end, continuous=continuous, weekday=weekday, needs_approval=needs_approval,
+            enabled=enabled, documents=documents, thresholds=thresholds, letters=letters,
+            hour=merged["hour"], minute=merged["minute"], timezone=merged["timezone"], region=region,
+        )
+
+    def _identity(self, index: int, raw: dict[str, Any]) -> tuple[int, str, str, str]:
+        fail, seen_numbers, seen_ids = self.fail, self.seen_numbers, self.seen_ids
         who = f"step {raw.get('id', raw.get('number', index + 1))!r}: "
         for key in raw:
             if key not in STEP_KEYS:
@@ -352,6 +396,10 @@ def load_plan(path: Path | str | None = None) -> Plan:
         title = raw.get("title")
         if not isinstance(title, str) or not title.strip():
             fail(index, ("title",) if "title" in raw else (), who, "a step needs a French 'title'")
+        return number, step_id, who, title
+
+    def _type_checker(self, index: int, raw: dict[str, Any], who: str):
+        fail = self.fail
 
         def check_type(key, kinds, _raw=raw, _index=index, _who=who):
             value = _raw.get(key)
@@ -360,6 +408,10 @@ def load_plan(path: Path | str | None = None) -> Plan:
                 fail(_index, (key,), _who, f"{key!r} must be a {_type_name(kinds)}, not {value!r}")
             return value
 
+        return check_type
+
+    def _schedule(self, index: int, raw: dict[str, Any], who: str, merged: dict[str, Any], check_type):
+        fail = self.fail
         continuous = bool(check_type("continuous", bool) or False)
         needs_approval = bool(check_type("needs_approval", bool) or False)
         enabled = check_type("enabled", bool)
@@ -390,11 +442,21 @@ def load_plan(path: Path | str | None = None) -> Plan:
                     fail(index, ("window_end",), who, f"window_end {window_end} is before day {day}")
                 if window_end == day:
                     window_end = None
-        actions = _str_list(raw, "actions", KNOWN_ACTIONS, lambda m, k="actions", i=index, w=who:
-                            fail(i, (k,), w, m))
+        return week, day, window_end, continuous, weekday, needs_approval, enabled
+
+    def _documents(self, index: int, raw: dict[str, Any], who: str, number: int) -> tuple[str, ...]:
+        fail = self.fail
         documents = _str_list(raw, "documents", KNOWN_DOCUMENTS, lambda m, k="documents", i=index, w=who:
                               fail(i, (k,), w, m))
+        if ("letter" in documents) != bool(STEP_LETTER_ROLES[number]):
+            fail(index, ("documents",), who, ("step {n} sends letters: its documents must list 'letter'"
+                                             if STEP_LETTER_ROLES[number] else
+                                             "step {n} sends no letter: its documents must not list 'letter'")
+                 .format(n=number))
+        return documents
 
+    def _thresholds(self, index: int, raw: dict[str, Any], who: str, number: int) -> dict[str, Any]:
+        fail = self.fail
         thresholds = dict(STEP_THRESHOLDS[number])
         raw_thresholds = raw.get("thresholds", {})
         if not isinstance(raw_thresholds, dict):
@@ -411,7 +473,11 @@ def load_plan(path: Path | str | None = None) -> Plan:
             if value < 0:
                 fail(index, ("thresholds", key), who, f"threshold {key!r} must not be negative")
             thresholds[key] = value
+        return thresholds
 
+    def _letters(self, index: int, raw: dict[str, Any], who: str, number: int,
+                 templates: set[str]) -> dict[str, dict[str, str]]:
+        fail = self.fail
         letters: dict[str, dict[str, str]] = {
             role: {"default": template} for role, template in STEP_LETTER_ROLES[number].items()
         }
@@ -434,29 +500,7 @@ def load_plan(path: Path | str | None = None) -> Plan:
                          f"letter {role!r}: missing template {template!r} (no folder templates/letters/"
                          f"{template}/ and not a letter type: {', '.join(LETTER_TYPES)})")
             letters[role] = {"default": letters[role]["default"], **by_profile}
-
-        description = check_type("description", str) or ""
-        steps.append(StepSpec(
-            number=number, id=step_id, title=title.strip(), description=description.strip(), week=week, day=day, window_end=window_end,
-            continuous=continuous, weekday=weekday, needs_approval=needs_approval, enabled=enabled,
-            actions=actions, documents=documents, thresholds=thresholds, letters=letters,
-            hour=merged["hour"], minute=merged["minute"], timezone=merged["timezone"], region=region,
-        ))
-
-    missing = [n for n in STEP_NUMBERS if n not in seen_numbers]
-    if missing:
-        raise PlanError(f"{shown}: steps {', '.join(map(str, missing))} are missing (the plan has 15 steps; "
-                        f"set enabled = false to switch one off)")
-    steps.sort(key=lambda s: s.number)
-    return Plan(
-        steps=tuple(steps), tolerance_cents=merged["tolerance_cents"], plan_grace_days=merged["plan_grace_days"],
-        formal_notice_deadline_days=merged["formal_notice_deadline_days"], region=region,
-        hour=merged["hour"], minute=merged["minute"], timezone=merged["timezone"],
-        continuous_weekday=merged["continuous_weekday"],
-        caf_threshold_multiplier=merged["caf_threshold_multiplier"],
-        caf_report_deadline_months=merged["caf_report_deadline_months"], path=path,
-        letters=_letter_settings(data.get("letters") or {}, lines, shown),
-    )
+        return letters
 
 
 def _letter_settings(raw: dict, lines: _Lines, shown: str) -> LetterSettings:

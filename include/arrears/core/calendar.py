@@ -22,16 +22,25 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "StepSchedule",
+    "add_months",
+    "as_of_from_logical_date",
     "holiday_name",
     "is_business_day",
+    "month_end",
+    "month_index",
+    "month_key",
     "month_schedule",
     "next_business_day",
     "next_run",
     "normalize_region",
+    "period_of",
     "planned_date",
+    "planned_date_clamped",
     "previous_run",
     "run_at",
     "run_dates",
+    "shift_month",
+    "successive_months",
     "weekly_dates",
     "window_dates",
 ]
@@ -56,6 +65,63 @@ _SCHOOL_ZONES = {"zone a", "zone b", "zone c"}
 # days past its nominal weekday; these margins cover any realistic run of holidays.
 _MONTHLY_MARGIN_MONTHS = 2
 _WEEKLY_MARGIN_DAYS = 14
+
+
+# --------------------------------------------------------------------------------------------------
+# Months and periods (the one home of month arithmetic: cohorts, rules, documents, KPIs, demo)
+# --------------------------------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by ``months`` calendar months, clamped to the month's last day (31 Aug − 6 → 28 Feb)."""
+    year, month = shift_month(day.year, day.month, months)
+    return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
+
+
+def shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
+    """(year, month) ``delta`` months from ``year``-``month``."""
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    return day.replace(day=_calendar.monthrange(day.year, day.month)[1])
+
+
+def month_index(day: date) -> int:
+    """Months since year 0: consecutive months have consecutive indexes."""
+    return day.year * 12 + day.month - 1
+
+
+def month_key(year: int, month: int) -> str:
+    """The period ``YYYY-MM`` of ``year``-``month``."""
+    return f"{year:04d}-{month:02d}"
+
+
+def period_of(day: date) -> str:
+    """The period ``YYYY-MM`` that holds ``day`` (the journal's and the output folders' period)."""
+    return month_key(day.year, day.month)
+
+
+def successive_months(months: set[int], last: int) -> int:
+    """How many consecutive month indexes of ``months`` end at ``last`` (0 when ``last`` is not in it)."""
+    n = 0
+    while last - n in months:
+        n += 1
+    return n
+
+
+def as_of_from_logical_date(logical_date: datetime) -> date:
+    """A run's date D: its logical date as a calendar date in Paris (never the wall clock)."""
+    if logical_date.tzinfo is None:
+        logical_date = logical_date.replace(tzinfo=UTC)
+    return logical_date.astimezone(ZoneInfo("Europe/Paris")).date()
+
+
+def planned_date_clamped(year: int, month: int, day: int, region: str | None = None) -> date:
+    """A monthly step's date: ``day`` clamped to the month's length, moved to the next business day."""
+    return planned_date(year, month, min(day, _calendar.monthrange(year, month)[1]), region)
 
 
 def normalize_region(region: str | None) -> str | None:

@@ -14,7 +14,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: the configured database). SQLite gets foreign keys and WAL."""
-    url = url or database_url()
+    url = database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60})
 
@@ -31,7 +31,7 @@ def make_engine(url: str | None = None) -> Engine:
 
 def engine_for(url: str | None = None) -> Engine:
     """A process-wide cached engine, one per URL (the configured database when ``url`` is None)."""
-    return _cached_engine(url or database_url())
+    return _cached_engine(database_url(url))
 
 
 @lru_cache(maxsize=8)
@@ -55,7 +55,7 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     """Create or upgrade the schema to ``revision`` with Alembic."""
     from alembic import command
 
-    url = url or database_url()
+    url = database_url(url)
     if url.startswith("sqlite:///"):
         from arrears.core.files import ensure_dir
 

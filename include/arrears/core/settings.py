@@ -8,7 +8,6 @@ project. Production sets ``ARREARS_DB_URL`` (a SQLAlchemy URL) or an Airflow con
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(os.environ.get("ARREARS_HOME") or Path(__file__).resolve().parents[3])
@@ -53,21 +52,13 @@ def _url_from_airflow_connection() -> str | None:
     ).render_as_string(hide_password=False)
 
 
-def database_url() -> str:
-    """The SQLAlchemy URL of the project's database (env var, Airflow connection, or embedded SQLite)."""
-    url = os.environ.get("ARREARS_DB_URL") or _url_from_airflow_connection()
+def database_url(explicit: str | None = None) -> str:
+    """The SQLAlchemy URL of the project's database — the one place that decides it, first found wins:
+
+    1. ``explicit`` (the command line's ``--db-url``, a run's ``RunSpec.db_url``);
+    2. the environment variable ``ARREARS_DB_URL``;
+    3. the Airflow connection ``arrears_db`` (``AIRFLOW_CONN_ARREARS_DB``);
+    4. the embedded SQLite file ``var/arrears.db``.
+    """
+    url = explicit or os.environ.get("ARREARS_DB_URL") or _url_from_airflow_connection()
     return url or f"sqlite:///{var_dir() / 'arrears.db'}"
-
-
-@dataclass(frozen=True)
-class Defaults:
-    """Settings of DATA.md that a landlord may change (tolerance, plan grace period)."""
-
-    tolerance_cents: int = 1000
-    plan_grace_days: int = 10
-
-
-DEFAULTS = Defaults(
-    tolerance_cents=int(os.environ.get("ARREARS_TOLERANCE_CENTS", "1000")),
-    plan_grace_days=int(os.environ.get("ARREARS_PLAN_GRACE_DAYS", "10")),
-)

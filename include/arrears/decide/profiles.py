@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from arrears.select.cohorts import add_months, run_sql
+from arrears.core.calendar import add_months
+from arrears.core.fmt import date_fr, whole_percent_fr
+from arrears.core.sqlfiles import run_sql
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -29,8 +31,6 @@ P1_MIN_LATE_MONTHS = 3
 P1_MIN_EPISODES = 3
 P4_MONTHS = 6
 
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-             "novembre", "décembre")
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,6 @@ class ProfileFacts:
     episodes_started_12m: int = 0
     arrears_start: dt.date | None = None
     episode_starts: tuple[dt.date, ...] = field(default_factory=tuple)  # month ends where an episode started
-
-
-def date_fr(day: dt.date) -> str:
-    return f"{day.day}{'er' if day.day == 1 else ''} {MONTHS_FR[day.month - 1]} {day.year}"
-
-
-def percent_fr(rate: Decimal) -> str:
-    return f"{(rate * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)} %"
 
 
 def full_months_between(start: dt.date, end: dt.date) -> int:
@@ -85,7 +77,7 @@ def suggest_profile(f: ProfileFacts) -> tuple[str | None, tuple[str, ...]]:
                    f"(dernier le {date_fr(f.last_payment_on)})")
         return "P3", (
             payment,
-            f"Taux d'effort {percent_fr(f.effort_rate)} à l'entrée",
+            f"Taux d'effort {whole_percent_fr(f.effort_rate)} à l'entrée",
             "Aucun accompagnement social",
             (f"{f.unanswered_since_arrears} sollicitations sans réponse ou rendez-vous manqués depuis le "
             f"début de l'impayé"),
@@ -95,7 +87,7 @@ def suggest_profile(f: ProfileFacts) -> tuple[str | None, tuple[str, ...]]:
     if (f.effort_rate is not None and f.effort_rate > P2_MIN_EFFORT
             and f.start_on > add_months(d, -P2_LEASE_MONTHS)):
         return "P2", (
-            (f"Taux d'effort {percent_fr(f.effort_rate)} à l'entrée, bail signé il y a "
+            (f"Taux d'effort {whole_percent_fr(f.effort_rate)} à l'entrée, bail signé il y a "
             f"{_months_fr(full_months_between(f.start_on, d))}"),
         )
 
@@ -143,11 +135,11 @@ def profile_facts(conn: Connection, as_of: dt.date, records: list[dict[str, Any]
     if not ids:
         return {}
     if history is None:
-        history = {h["lease_id"]: h for h in run_sql(conn, "support/action_history", {"as_of": as_of}, ids)}
+        history = {h["lease_id"]: h for h in run_sql(conn, "cohorts/support/action_history", {"as_of": as_of}, ids)}
     ends = month_ends(as_of)
     params = {"as_of": as_of, **{f"me{k}": ends[k] for k in range(13)}}
     balances = {r["lease_id"]: [int(r[f"b{k}"] or 0) for k in range(13)]
-                for r in run_sql(conn, "support/month_end_balances", params, ids)}
+                for r in run_sql(conn, "cohorts/support/month_end_balances", params, ids)}
     facts = {}
     for r in records:
         if r["lease_id"] not in ids:

@@ -18,8 +18,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from arrears.core.calendar import add_months, month_index, successive_months
 from arrears.decide.decision import ChecklistItem, LetterOrder, TaskOrder
-from arrears.select.cohorts import add_months, month_index, successive_months
 
 GUARD_REASON = ("Procédure de surendettement en cours (C. consom. L722-2 et L722-5) : ni relance ni mise en "
                 "demeure pour la dette couverte")

@@ -18,8 +18,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from arrears.config.plan import Plan, StepSpec, load_plan
+from arrears.core.calendar import add_months, period_of, planned_date_clamped
+from arrears.core.fmt import date_fr, euros, whole_percent_fr
+from arrears.core.sqlfiles import run_sql
 from arrears.decide.decision import ChecklistItem, Decision, LetterOrder, StateChange, TaskOrder
-from arrears.decide.profiles import date_fr, percent_fr, profiles_for
+from arrears.decide.profiles import profiles_for
 from arrears.decide.rules import (
     ALREADY_SENT_REASON,
     DECEASED_REASON,
@@ -34,7 +37,7 @@ from arrears.decide.rules import (
     pre_transfer_checklist,
     succession_task,
 )
-from arrears.select.cohorts import add_months, cohort_records, period_of, planned_day, run_sql
+from arrears.select.cohorts import cohort_records
 
 FIGURE_KEYS = (
     "agency_id", "officer_id", "counsellor_id", "balance_cents", "monthly_due_cents", "months_in_arrears",
@@ -42,13 +45,6 @@ FIGURE_KEYS = (
     "last_payment_cents", "last_action_on", "last_action_kind", "active_plan_id", "active_plan_kind",
     "effort_rate", "phones", "employer_phones", "living_holders",
 )
-
-
-def euros(cents: int) -> str:
-    """``123456`` → ``1 234,56 €`` (French grouping, for reasons shown to officers)."""
-    sign = "-" if cents < 0 else ""
-    units, rest = divmod(abs(int(cents)), 100)
-    return f"{sign}{units:,}".replace(",", "\u202f") + f",{rest:02d} €"
 
 
 @dataclass
@@ -164,9 +160,9 @@ def _step3(ctx: Context, r: dict[str, Any]) -> Proposal:
 def _respected_at(ctx: Context, r: dict[str, Any], at: dt.date) -> bool | None:
     """Whether the lease's plan was respected at ``at`` (None when it was not active then)."""
     with ctx.engine.connect() as conn:
-        plan = run_sql(conn, "support/plan_at", {"plan_id": r["plan_id"],
+        plan = run_sql(conn, "cohorts/support/plan_at", {"plan_id": r["plan_id"],
                                                  "due_until": at - dt.timedelta(days=ctx.plan.plan_grace_days)})
-        balance = run_sql(conn, "support/balance_at", {"lease_id": r["lease_id"], "at": at})[0]["balance_cents"]
+        balance = run_sql(conn, "cohorts/support/balance_at", {"lease_id": r["lease_id"], "at": at})[0]["balance_cents"]
     if not plan or plan[0]["agreed_on"] > at:
         return None
     remaining = int(plan[0]["debt_cents"]) - int(plan[0]["installments_due_cents"] or 0)
@@ -182,7 +178,7 @@ def _step4(ctx: Context, r: dict[str, Any]) -> Proposal:
         p.reasons.append("Plan de surendettement ou moratoire non respecté : courrier en LRAR (incontournable)")
         return p
     previous = add_months(ctx.as_of.replace(day=1), -1)
-    previous_run = planned_day(ctx.plan, ctx.step, previous.year, previous.month)
+    previous_run = planned_date_clamped(previous.year, previous.month, ctx.step.day or 1, ctx.plan.region)
     respected_before = _respected_at(ctx, r, previous_run)
     p.figures["previous_step_date"] = previous_run
     if respected_before is False:
@@ -241,7 +237,7 @@ def _step7(ctx: Context, r: dict[str, Any]) -> Proposal:
         p.tasks.append(ctx.counsellor_task(r, "social_referral",
                                            "Orientation vers la conseillère sociale (taux d'effort élevé)"))
         p.changes.append(StateChange("social_referral"))
-        p.reasons.append(f"Taux d'effort à l'entrée {percent_fr(Decimal(str(rate)))} : orientation vers la "
+        p.reasons.append(f"Taux d'effort à l'entrée {whole_percent_fr(Decimal(str(rate)))} : orientation vers la "
                          f"conseillère sociale")
     return p
 
@@ -434,20 +430,20 @@ def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | No
     period = period_of(as_of)
     ids = [r["lease_id"] for r in records]
     with engine.connect() as conn:
-        history = {h["lease_id"]: h for h in run_sql(conn, "support/action_history", {"as_of": as_of}, ids)}
+        history = {h["lease_id"]: h for h in run_sql(conn, "cohorts/support/action_history", {"as_of": as_of}, ids)}
         profiles = profiles_for(conn, as_of, records, history)
         rejects: dict[str, list[dict[str, Any]]] = {}
         if spec.number in (6, 10, 11):
-            for x in run_sql(conn, "support/rejects_history", {"as_of": as_of}, ids):
+            for x in run_sql(conn, "cohorts/support/rejects_history", {"as_of": as_of}, ids):
                 rejects.setdefault(x["lease_id"], []).append(x)
         caf_ids = [r["lease_id"] for r in records if (r.get("benefit_cents") or 0) > 0
                    and (r.get("balance_cents") or 0) > 0 and r.get("is_in_place")]
         entries: dict[str, list[tuple[dt.date, int]]] = {}
-        for e in run_sql(conn, "support/ledger_entries", {"as_of": as_of}, caf_ids) if caf_ids else []:
+        for e in run_sql(conn, "cohorts/support/ledger_entries", {"as_of": as_of}, caf_ids) if caf_ids else []:
             entries.setdefault(e["lease_id"], []).append((e["effective_on"], int(e["amount_cents"])))
         approvals = {a["lease_id"]: bool(a["approved"])
-                     for a in run_sql(conn, "support/approvals", {"step": spec.number, "period": period})}
-        already_sent = {x["lease_id"] for x in run_sql(conn, "support/already_sent",
+                     for a in run_sql(conn, "cohorts/support/approvals", {"step": spec.number, "period": period})}
+        already_sent = {x["lease_id"] for x in run_sql(conn, "cohorts/support/already_sent",
                                                        {"step": spec.number, "period": period})}
     by_id = {r["lease_id"]: r for r in records}
     caf = {

@@ -17,7 +17,8 @@ import datetime as dt
 from bisect import bisect_right
 from itertools import groupby
 
-from arrears.demo.portfolio import DemoCalendar, LeaseDraft, add_months, month_end
+from arrears.core.calendar import add_months, month_end
+from arrears.demo.builder import DemoCalendar, LeaseDraft
 
 TOLERANCE = 1000
 GRACE_DAYS = 10

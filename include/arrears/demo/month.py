@@ -45,14 +45,17 @@ def month_runs(month: str) -> list[tuple[dt.date, int]]:
     return sorted((day, number) for number, days in dates.items() for day in days)
 
 
-def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps_only: bool = False) -> int:
-    url = os.environ.get("ARREARS_DEMO_DB_URL") or _reset_demo_state(month)
-    os.environ["ARREARS_DB_URL"] = url
+def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps_only: bool = False,
+             db_url: str | None = None) -> int:
+    """Seed and run the demo month on ``db_url`` (the command line's ``--db-url``), else on
+    ``ARREARS_DEMO_DB_URL``, else on a fresh embedded database; every DAG run gets the URL in its conf."""
+    embedded = _reset_demo_state(month)
+    url = db_url or os.environ.get("ARREARS_DEMO_DB_URL") or embedded
     from arrears.act.approvals import record_answers
     from arrears.config.plan import load_plan
     from arrears.core.db import make_engine, migrate
     from arrears.decide.steps import decide_step
-    from arrears.demo.portfolio import seed_demo
+    from arrears.demo.seed import seed_demo
     from arrears.orchestration.runner import format_summary, last_summary, run_dag
 
     started = time.perf_counter()
@@ -76,9 +79,10 @@ def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps
             lease_ids = [d.lease_id for d in decide_step(engine, number, day)]
             record_answers(engine, number, day.isoformat()[:7], lease_ids, [], "manager (demo)")
         t0 = time.perf_counter()
-        dag_run = run_dag(step.id, day, {"as_of": day.isoformat(), "dry_run": False}, hour=step.schedule.hour)
+        dag_run = run_dag(step.id, day, {"as_of": day.isoformat(), "dry_run": False, "db_url": url},
+                          hour=step.schedule.hour)
         state = str(getattr(dag_run.state, "value", dag_run.state))
-        summary = last_summary(number, day, dag_run.run_id) or {}
+        summary = last_summary(number, day, dag_run.run_id, db_url=url) or {}
         print(f"{day} step {number:>2} {step.title:<45} {state:<8} {time.perf_counter() - t0:5.1f} s")
         if summary:
             print(format_summary(summary))

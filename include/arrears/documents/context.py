@@ -9,7 +9,6 @@ the registered number and the deadline of a formal notice. Nothing is read at "n
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 import re
@@ -18,10 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from arrears.core import models as m
-from arrears.core.calendar import next_business_day
+from arrears.core.calendar import add_months, month_end, next_business_day
+from arrears.core.fmt import date_fr
+from arrears.core.ledger import balance_at, effective_on
 from arrears.decide.decision import LETTER_TYPES, PROFILES, Decision
 from arrears.documents.address import AddressBlock, AddressError, address_block, name_line
-from arrears.documents.render import NBSP, RenderError, date_fr
+from arrears.documents.render import NBSP, RenderError
 
 STATEMENT_MONTHS = 12
 DEFAULT_DEADLINE_DAYS = 8
@@ -107,8 +108,8 @@ def late_months(entries: list[dict], as_of: dt.date, monthly_due: int, *, grace_
     month was settled: what the late-payment letter lists."""
     out = []
     for back in range(6, 0, -1):
-        start = _month_start(as_of, back)
-        end = _month_end(start)
+        start = add_months(as_of.replace(day=1), -back)
+        end = month_end(start)
         dues = [(e["due_on"] or e["posted_on"]) for e in entries
                 if e["kind"] == "rent" and e["amount_cents"] > 0 and start <= (e["due_on"] or e["posted_on"]) <= end]
         if not dues:
@@ -138,8 +139,8 @@ def move_out_statement(entries: list[dict], end_on: dt.date | None, as_of: dt.da
     start = end_on.replace(day=1)
     opening_on = start - dt.timedelta(days=1)
     rows = []
-    for e in sorted(entries, key=lambda e: (_effective(e), -e["amount_cents"])):
-        day = _effective(e)
+    for e in sorted(entries, key=lambda e: (effective_on(e), -e["amount_cents"])):
+        day = effective_on(e)
         if not start <= day <= as_of:
             continue
         label = (e.get("label") or "").strip()
@@ -160,15 +161,15 @@ KIND_LABELS = {"rent": "Loyer", "charges": "Provisions pour charges", "benefit":
 
 def sls_figures(entries: list[dict], as_of: dt.date) -> dict[str, Any] | None:
     """The SLS charged: the latest monthly supplement at D and the total charged over the statement months."""
-    sls = sorted((e for e in entries if e["kind"] == "sls" and e["amount_cents"] > 0 and _effective(e) <= as_of),
-                 key=_effective)
+    sls = sorted((e for e in entries if e["kind"] == "sls" and e["amount_cents"] > 0 and effective_on(e) <= as_of),
+                 key=effective_on)
     if not sls:
         return None
-    first = _month_start(as_of, STATEMENT_MONTHS - 1)
-    last_day = _effective(sls[-1])
-    monthly = sum(e["amount_cents"] for e in sls if _month_start(_effective(e)) == _month_start(last_day))
-    return {"monthly_cents": monthly, "last_on": last_day, "since": _effective(sls[0]),
-            "total_cents": sum(e["amount_cents"] for e in sls if _effective(e) >= first)}
+    first = add_months(as_of.replace(day=1), -(STATEMENT_MONTHS - 1))
+    last_day = effective_on(sls[-1])
+    monthly = sum(e["amount_cents"] for e in sls if effective_on(e).replace(day=1) == last_day.replace(day=1))
+    return {"monthly_cents": monthly, "last_on": last_day, "since": effective_on(sls[0]),
+            "total_cents": sum(e["amount_cents"] for e in sls if effective_on(e) >= first)}
 
 
 def formal_notice_of(conn: Connection, lease_id: str, as_of: dt.date) -> dict[str, Any] | None:
@@ -201,42 +202,17 @@ def document_id_for(lease_id: str, step: int, period: str) -> str:
     return f"LTR-{period}-S{step:02d}-{digest}"
 
 
-def _month_start(day: dt.date, back: int = 0) -> dt.date:
-    y, mth = day.year, day.month - back
-    while mth < 1:
-        y, mth = y - 1, mth + 12
-    return dt.date(y, mth, 1)
-
-
-def _month_end(start: dt.date) -> dt.date:
-    return start.replace(day=calendar.monthrange(start.year, start.month)[1])
-
-
-def balance_at(entries: list[dict], day: dt.date) -> int:
-    """DATA.md balance: charges by coalesce(due_on, posted_on) ≤ day, credits by posted_on ≤ day."""
-    total = 0
-    for e in entries:
-        amount = e["amount_cents"]
-        if amount > 0 and (e["due_on"] or e["posted_on"]) <= day or amount < 0 and e["posted_on"] <= day:
-            total += amount
-    return total
-
-
-def _effective(e: dict) -> dt.date:
-    return (e["due_on"] or e["posted_on"]) if e["amount_cents"] > 0 else e["posted_on"]
-
-
 def statement(entries: list[dict], as_of: dt.date, months: int = STATEMENT_MONTHS) -> dict[str, Any]:
     """The last ``months`` calendar months up to D: what fell due, housing benefit, payments, balance."""
-    first = _month_start(as_of, months - 1)
+    first = add_months(as_of.replace(day=1), -(months - 1))
     opening_day = first - dt.timedelta(days=1)
     rows = []
     for i in range(months):
-        start = _month_start(as_of, months - 1 - i)
-        end = min(_month_end(start), as_of)
+        start = add_months(as_of.replace(day=1), -(months - 1 - i))
+        end = min(month_end(start), as_of)
         dues = benefit = paid = other = 0
         for e in entries:
-            if not start <= _effective(e) <= end:
+            if not start <= effective_on(e) <= end:
                 continue
             kind, amount = e["kind"], e["amount_cents"]
             if kind in DUES_KINDS and amount > 0:
@@ -247,7 +223,7 @@ def statement(entries: list[dict], as_of: dt.date, months: int = STATEMENT_MONTH
                 paid -= amount
             else:
                 other += amount
-        rows.append({"month": start, "until": end, "partial": end != _month_end(start), "dues_cents": dues,
+        rows.append({"month": start, "until": end, "partial": end != month_end(start), "dues_cents": dues,
                      "benefit_cents": benefit, "paid_cents": paid, "other_cents": other,
                      "balance_cents": balance_at(entries, end)})
     return {

@@ -8,71 +8,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from arrears.core.fmt import LOCALE, NBSP, date_fr, eur, month_fr, number_fr, percent_fr  # noqa: F401 (filters)
 from arrears.core.settings import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
-LOCALE = "fr_FR"
-NBSP = "\u00a0"
 
 
 class RenderError(Exception):
     """A document could not be rendered (template error, missing field, forbidden resource)."""
-
-
-def eur(cents: int | None, *, sign: bool = False) -> str:
-    """Cents → ``1 234,56 €`` (no-break spaces, as French typesetting wants)."""
-    if cents is None:
-        raise RenderError("amount is missing")
-    value = Decimal(int(cents)) / 100
-    text = format_decimal(value, format="#,##0.00", locale=LOCALE).replace("\u202f", NBSP)
-    if sign and cents > 0:
-        text = "+" + text
-    return f"{text}{NBSP}€"
-
-
-def date_fr(value: dt.date | str | None, fmt: str = "long") -> str:
-    """A date for French readers: ``1er septembre 2025``, ``17 septembre 2025``, or ``17/09/2025`` (short)."""
-    if value is None:
-        raise RenderError("date is missing")
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value)
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if fmt == "short":
-        return value.strftime("%d/%m/%Y")
-    text = format_date(value, format="d MMMM y", locale=LOCALE)
-    if value.day == 1:
-        text = "1er" + text[1:]
-    return text
-
-
-def month_fr(value: dt.date | str) -> str:
-    """``septembre 2025``."""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value if len(value) > 7 else value + "-01")
-    return format_date(value, format="MMMM y", locale=LOCALE)
-
-
-def number_fr(value: Any, decimals: int = 2) -> str:
-    """``1,68`` — French decimal comma, no-break thousands separator."""
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(Decimal(str(value)), format=pattern, locale=LOCALE).replace("\u202f", NBSP)
-
-
-def percent_fr(value: Any, decimals: int = 1) -> str:
-    """``19,6 %`` from a ratio (0.196)."""
-    return f"{number_fr(Decimal(str(value)) * 100, decimals)}{NBSP}%"
 
 
 @lru_cache(maxsize=1)

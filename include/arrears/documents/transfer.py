@@ -21,7 +21,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from arrears.config.plan import Plan, load_plan
 from arrears.core import models as m
+from arrears.core.calendar import add_months, month_end
+from arrears.core.ledger import arrears_start_of, balance_at, crossing_date, effective_on
 from arrears.decide.decision import PROFILES, Decision
 
 # --------------------------------------------------------------------------------------------------
@@ -70,8 +73,6 @@ CHECK_STATES = {"done": "fait", "done_by_run": "fait par ce traitement", "missin
 PAYMENT_KINDS = ("payment", "direct_debit")
 CHARGE_KINDS = ("rent", "charges", "sls", "fee")
 
-CAF_THRESHOLD_MULTIPLIER = 2   # R824-1: arrears constituted at 2 x the monthly rent + charges
-CAF_REPORT_DEADLINE_MONTHS = 2  # R824-4: report within 2 months of that point
 DEFAULT_LANDLORD_NAME = "Bailleur social"
 
 
@@ -105,19 +106,6 @@ def landlord_name(default: str | None = None) -> str:
         return load_landlord().name or DEFAULT_LANDLORD_NAME
     except (ImportError, OSError, ValueError):  # no or invalid landlord.toml: a plain header, not a failure
         return DEFAULT_LANDLORD_NAME
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by ``months`` calendar months (clamped to the month's last day)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last))
-
-
-def month_end(day: dt.date) -> dt.date:
-    return add_months(day.replace(day=1), 1) - dt.timedelta(days=1)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -181,17 +169,6 @@ def living_holders(tenants: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def read_ledger(conn, lease_id: str) -> list[dict[str, Any]]:
     t = m.LedgerEntry.__table__
     return _rows(conn, select(t).where(t.c.lease_id == lease_id).order_by(t.c.posted_on, t.c.entry_id))
-
-
-def effective_on(entry: dict[str, Any]) -> dt.date:
-    """DATA.md balance rule: a charge counts from its due date, a credit from its posting date."""
-    if entry["amount_cents"] > 0:
-        return entry["due_on"] or entry["posted_on"]
-    return entry["posted_on"]
-
-
-def balance_at(entries: list[dict[str, Any]], day: dt.date) -> int:
-    return sum(e["amount_cents"] for e in entries if effective_on(e) <= day)
 
 
 def last_payment(entries: list[dict[str, Any]], as_of: dt.date) -> dict[str, Any] | None:
@@ -275,7 +252,7 @@ def statement(entries: list[dict[str, Any]], as_of: dt.date, months: int = 12) -
     Each entry falls in the month of its DATA.md effective date, so opening + the columns of a row gives its
     closing balance, and the last closing balance is the balance at D.
     """
-    from arrears.documents.render import month_fr
+    from arrears.core.fmt import month_fr
 
     first = add_months(as_of.replace(day=1), -(months - 1))
     opening = balance_at(entries, first - dt.timedelta(days=1))
@@ -298,40 +275,18 @@ def statement(entries: list[dict[str, Any]], as_of: dt.date, months: int = 12) -
     return opening, rows
 
 
-def _crossing_date(entries: list[dict[str, Any]], as_of: dt.date, threshold: int,
-                   *, strict: bool) -> dt.date | None:
-    """The latest day t ≤ D at which the balance went from below to above ``threshold`` and stayed there.
-
-    ``strict``: above means > threshold (arrears start uses the tolerance), else ≥ threshold (R824-1).
-    """
-    def above(value: int) -> bool:
-        return value > threshold if strict else value >= threshold
-
-    moves: dict[dt.date, int] = {}
-    for e in entries:
-        day = effective_on(e)
-        if day <= as_of:
-            moves[day] = moves.get(day, 0) + e["amount_cents"]
-    balance = 0
-    crossed: dt.date | None = None
-    for day in sorted(moves):
-        before = balance
-        balance += moves[day]
-        if above(balance) and not above(before):
-            crossed = day
-        elif not above(balance):
-            crossed = None
-    return crossed if above(balance) else None
-
-
 def caf_status(lease: dict[str, Any], entries: list[dict[str, Any]], actions: list[dict[str, Any]],
-               as_of: dt.date, debt_began: dt.date | None) -> dict[str, Any]:
-    """CAF / CCAPEX status at D: was the report due (R824-1), by when (R824-4), and is it done."""
+               as_of: dt.date, debt_began: dt.date | None, plan: Plan | None = None) -> dict[str, Any]:
+    """CAF / CCAPEX status at D: was the report due (R824-1), by when (R824-4), and is it done.
+
+    The multiplier and the deadline are the plan file's ``caf_threshold_multiplier`` and
+    ``caf_report_deadline_months`` (the same the step rules read)."""
+    plan = plan or load_plan()
     due_monthly = monthly_due_cents(lease)
-    threshold = CAF_THRESHOLD_MULTIPLIER * due_monthly
+    threshold = int(plan.caf_threshold_multiplier * due_monthly)
     balance = balance_at(entries, as_of)
     has_benefit = (lease["benefit_cents"] or 0) > 0
-    reached_on = _crossing_date(entries, as_of, threshold, strict=False) if has_benefit and threshold > 0 else None
+    reached_on = crossing_date(entries, as_of, threshold, strict=False) if has_benefit and threshold > 0 else None
     is_due = has_benefit and threshold > 0 and balance >= threshold
     since = debt_began or reached_on
     caf_reports = [a for a in actions if a["kind"] == "caf_report" and (since is None or a["done_on"] >= since)]
@@ -355,11 +310,11 @@ def caf_status(lease: dict[str, Any], entries: list[dict[str, Any]], actions: li
         "benefit_to_landlord": bool(lease["benefit_to_landlord"]),
         "monthly_due_cents": due_monthly,
         "threshold_cents": threshold,
-        "multiplier": CAF_THRESHOLD_MULTIPLIER,
+        "multiplier": plan.caf_threshold_multiplier,
         "balance_cents": balance,
         "is_due": is_due,
         "reached_on": reached_on if is_due else None,
-        "deadline_on": add_months(reached_on, CAF_REPORT_DEADLINE_MONTHS) if is_due and reached_on else None,
+        "deadline_on": add_months(reached_on, plan.caf_report_deadline_months) if is_due and reached_on else None,
         "caf_reports": caf_reports,
         "ccapex_reports": ccapex,
         "caf_text": caf_text,
@@ -390,15 +345,8 @@ def figure_date(figures: dict[str, Any], key: str) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def arrears_start_of(entries: list[dict[str, Any]], as_of: dt.date, tolerance_cents: int) -> dt.date | None:
-    """DATA.md arrears start, from the ledger (used when the decision does not carry it)."""
-    return _crossing_date(entries, as_of, tolerance_cents, strict=True)
-
-
 def identity_context(conn, decision: Decision) -> dict[str, Any]:
     """What both the transfer file and the write-off form show about the lease and its people."""
-    from arrears.core.settings import DEFAULTS
-
     as_of = decision.as_of
     lease = read_lease(conn, decision.lease_id)
     lease["benefit_to_landlord"] = bool(lease["benefit_to_landlord"])
@@ -421,7 +369,7 @@ def identity_context(conn, decision: Decision) -> dict[str, Any]:
         a["staff_name"] = staff_name(staff.get(a["staff_id"]), a["staff_id"])
     balance = balance_at(entries, as_of)
     figures = decision.figures or {}
-    arrears_start = figure_date(figures, "arrears_start") or arrears_start_of(entries, as_of, DEFAULTS.tolerance_cents)
+    arrears_start = figure_date(figures, "arrears_start") or arrears_start_of(entries, as_of, load_plan().tolerance_cents)
     last_paid = last_payment(entries, as_of)
     return {
         "decision": decision,

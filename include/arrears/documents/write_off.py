@@ -20,16 +20,23 @@ from arrears.documents.transfer import (
     safe_name,
 )
 
-SMALL_BALANCE_CENTS = 30000  # PLAN.md step 14: balance < 300 € (plan.toml max_balance_cents)
+
+def _small_balance_cents() -> int:
+    """PLAN.md step 14's "balance < 300 €": the plan file's ``max_balance_cents`` of step 14."""
+    from arrears.config.plan import load_plan
+
+    return int(load_plan().step(14).threshold("max_balance_cents"))
 
 
 def write_off_reasons(lease: dict[str, Any], plans: list[dict[str, Any]], balance_cents: int, as_of: dt.date,
-                      *, small_balance_cents: int = SMALL_BALANCE_CENTS) -> list[dict[str, Any]]:
+                      *, small_balance_cents: int | None = None) -> list[dict[str, Any]]:
     """The three PLAN.md reasons, each with whether it applies at D and the fact behind it."""
+    if small_balance_cents is None:
+        small_balance_cents = _small_balance_cents()
     erased = [p for p in plans if p["kind"] == "overindebtedness" and p["status"] == "erased"
               and p["closed_on"] is not None and p["closed_on"] <= as_of]
     no_address = not (lease["forwarding_address_line1"] or "").strip() or not (lease["forwarding_city"] or "").strip()
-    from arrears.documents.render import eur
+    from arrears.core.fmt import eur
 
     return [
         {"code": "debt_erased", "label": "Dette effacée (procédure de surendettement, effacement / PRP)",
@@ -46,7 +53,7 @@ def write_off_reasons(lease: dict[str, Any], plans: list[dict[str, Any]], balanc
 
 
 def write_off_form(conn, decision: Decision, out_dir: Path | str, *, landlord: str | None = None,
-                   small_balance_cents: int = SMALL_BALANCE_CENTS) -> Path:
+                   small_balance_cents: int | None = None) -> Path:
     """Render the fiche passage en perte of ``decision.lease_id`` at ``decision.as_of``.
 
     Writes ``write_off_form_<period>_<lease>.pdf`` in ``out_dir`` atomically (mode 0600); returns its path.

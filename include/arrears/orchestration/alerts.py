@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from arrears.core.fmt import date_fr, month_fr
+
 log = logging.getLogger(__name__)
 
 DEFAULT_CONN_ID = "smtp_default"
@@ -117,18 +119,6 @@ def send_alert(alert: Alert, *, to: str | Iterable[str] | None = None, smtp_conn
     log.info("alert sent: %s", alert.kind)
 
 
-def _month_fr(period: str) -> str:
-    from arrears.documents.render import month_fr
-
-    return month_fr(period)
-
-
-def _date_fr(day: dt.date | str) -> str:
-    from arrears.documents.render import date_fr
-
-    return date_fr(day)
-
-
 def _step_of(key: int | str, plan=None):
     from arrears.config.plan import PlanError, load_plan
 
@@ -169,9 +159,9 @@ def failure_alert(context: dict[str, Any]) -> Alert:
     short = f"étape {step.number} — {step.title}" if step else dag_id
     when = ""
     if logical is not None:
-        from arrears.orchestration.pipeline import as_of_from_logical_date
+        from arrears.core.calendar import as_of_from_logical_date
 
-        when = _date_fr(as_of_from_logical_date(logical))
+        when = date_fr(as_of_from_logical_date(logical))
     lines = [f"Le run de {name} a échoué."]
     facts = [f"DAG : {dag_id}", f"Run : {run_id}"]
     if when:
@@ -295,7 +285,7 @@ def cohort_size_alert(step: int | str, period: str, cohort_size: int, previous: 
     number = spec.number if spec else step
     name = f"l'étape {number} « {spec.title} »" if spec else f"l'étape {number}"
     short = f"étape {number} — {spec.title}" if spec else f"étape {number}"
-    month, last_month = _month_fr(period), _month_fr(_previous_period(period))
+    month, last_month = month_fr(period), month_fr(_previous_period(period))
     ratio = f"{cohort_size / previous:.1f}".replace(".", ",") if previous else None
     compare = f"soit {ratio} fois plus" if ratio else "alors qu'elle était vide"
     factor_text = f"{factor:g}".replace(".", ",")
@@ -374,13 +364,13 @@ def late_steps_alert(late: list[dict], today: dt.date) -> Alert | None:
         return None
     lines = []
     for item in late:
-        deadline = "" if item["deadline"] == item["planned"] else f", fenêtre close le {_date_fr(item['deadline'])}"
-        lines.append(f"- Étape {item['number']} « {item['title']} » : prévue le {_date_fr(item['planned'])}"
+        deadline = "" if item["deadline"] == item["planned"] else f", fenêtre close le {date_fr(item['deadline'])}"
+        lines.append(f"- Étape {item['number']} « {item['title']} » : prévue le {date_fr(item['planned'])}"
                      f"{deadline} — {item['state_label'].lower()}")
     n = len(late)
-    subject = (f"{SUBJECT_PREFIX} {n} étape{'s' if n > 1 else ''} en retard au {_date_fr(today)}")
+    subject = (f"{SUBJECT_PREFIX} {n} étape{'s' if n > 1 else ''} en retard au {date_fr(today)}")
     body = "\n\n".join([
-        (f"Au {_date_fr(today)}, {'ces traitements prévus n’ont' if n > 1 else 'ce traitement prévu n’a'} "
+        (f"Au {date_fr(today)}, {'ces traitements prévus n’ont' if n > 1 else 'ce traitement prévu n’a'} "
         "pas de run réussi :"),
         "\n".join(lines),
         ("Vérifiez dans Airflow (Parcourir → Plan du mois) : un run en échec se relance depuis sa page ; "

@@ -23,9 +23,8 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
-
-from arrears.core.calendar import holiday_name, month_schedule
+from arrears.core.calendar import holiday_name, month_schedule, shift_month
+from arrears.core.fmt import month_fr, weekday_date_fr
 
 __all__ = [
     "STATE_LABELS",
@@ -36,7 +35,6 @@ __all__ = [
     "run_url",
 ]
 
-LOCALE = "fr_FR"
 APPROVAL_TASK_ID = "wait_for_manager"
 AWAITING_INPUT = "awaiting_input"
 
@@ -73,17 +71,6 @@ def parse_month(month: str | dt.date) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
-    index = year * 12 + month - 1 + delta
-    return index // 12, index % 12 + 1
-
-
-def _day_label(day: dt.date) -> str:
-    """``lundi 1er septembre``."""
-    text = format_date(day, format="EEEE d MMMM", locale=LOCALE)
-    if day.day == 1:
-        text = text.replace(" 1 ", " 1er ", 1)
-    return text
 
 
 def _nth(day: int) -> str:
@@ -233,7 +220,7 @@ def _occurrences(step, planned: list[dt.date], region: str | None) -> list[dict]
             # month before (31st on a Saturday → the 2nd of the next month).
             nominal = day.replace(day=min(step.day, length))
             if nominal > day:
-                py, pm = _shift_month(day.year, day.month, -1)
+                py, pm = shift_month(day.year, day.month, -1)
                 nominal = dt.date(py, pm, min(step.day, _calendar.monthrange(py, pm)[1]))
         reason = None
         if nominal != day:
@@ -243,7 +230,7 @@ def _occurrences(step, planned: list[dt.date], region: str | None) -> list[dict]
             length = _calendar.monthrange(nominal.year, nominal.month)[1]
             deadline = max(day, nominal.replace(day=min(step.window_end, length)))
         out.append({
-            "planned": day.isoformat(), "planned_label": _day_label(day),
+            "planned": day.isoformat(), "planned_label": weekday_date_fr(day),
             "nominal": nominal.isoformat(), "shifted": nominal != day, "shift_reason": reason,
             "deadline": deadline.isoformat(),
             "runs": [],
@@ -263,7 +250,7 @@ def _run_window(step, plan, year: int, month: int) -> tuple[dt.date, dt.date]:
     if step.continuous:
         return first, last
     key = step.number
-    py, pm = _shift_month(year, month, -1)
+    py, pm = shift_month(year, month, -1)
     previous = month_schedule({key: step.schedule}, py, pm, plan.region)[key][0]
     current = month_schedule({key: step.schedule}, year, month, plan.region)[key][0]
     start = previous + dt.timedelta(days=1) if previous >= first else first
@@ -417,11 +404,11 @@ def month_view_data(
     weeks = sorted({s.week for s in steps if s.week and not s.continuous} | {1, 2, 3, 4})
     columns = [{"key": f"week-{w}", "label": f"Semaine {w}"} for w in weeks]
     columns.append({"key": "continuous", "label": "Au fil de l'eau"})
-    py, pm = _shift_month(year, mon, -1)
-    ny, nm = _shift_month(year, mon, 1)
+    py, pm = shift_month(year, mon, -1)
+    ny, nm = shift_month(year, mon, 1)
     return {
         "month": f"{year:04d}-{mon:02d}",
-        "month_label": format_date(dt.date(year, mon, 1), format="MMMM y", locale=LOCALE),
+        "month_label": month_fr(dt.date(year, mon, 1)),
         "previous_month": f"{py:04d}-{pm:02d}",
         "next_month": f"{ny:04d}-{nm:02d}",
         "today": today.isoformat() if today else None,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from arrears.core import settings
+from arrears.core.calendar import as_of_from_logical_date  # noqa: F401 (the DAG files' import)
 from arrears.core.files import ensure_dir, write_atomic
 from arrears.decide.decision import Decision
 
@@ -134,7 +135,7 @@ def approval_request(spec: RunSpec) -> dict[str, Any]:
     decisions = load_decisions(spec)
     lease_ids = [d.lease_id for d in decisions]
     answers = recorded_answers(_engine(spec), spec.step, spec.period)
-    from arrears.documents.render import eur
+    from arrears.core.fmt import eur
 
     lines = [f"| {d.lease_id} | {eur(d.figures.get('balance_cents', 0))} | {d.profile or ''} |" for d in decisions]
     body = ("| Bail | Solde | Profil |\n|---|---|---|\n" + "\n".join(lines)) if lines else "Aucun dossier."
@@ -216,24 +217,30 @@ def _doc_dict(doc) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Path | dt.date) else v) for k, v in data.items()}
 
 
+def _step_documents(spec: RunSpec) -> tuple[str, ...]:
+    """The step's ``documents`` in the plan file: what its run writes (``orchestration.step_documents``)."""
+    from arrears.config.plan import load_plan
+
+    return load_plan().step(spec.step).documents
+
+
 def _render_lease_files(spec: RunSpec, decisions: list[Decision], out: Path, failures: list) -> int:
-    """Step 6: a transfer file per lease; step 14: a write-off form per lease."""
-    if spec.step not in (6, 14):
+    """The per-lease files the step's ``documents`` name (step 6: transfer files, step 14: write-off forms)."""
+    from arrears.orchestration.step_documents import lease_files
+
+    files = lease_files(_step_documents(spec))
+    if not files or not decisions:
         return 0
-    if spec.step == 6:
-        from arrears.documents.transfer import write_transfer_file as writer
-        folder = out / "transfer_files"
-    else:
-        from arrears.documents.write_off import write_off_form as writer
-        folder = out / "write_off_forms"
     n = 0
     with _engine(spec).connect() as conn:
-        for decision in decisions:
-            try:
-                writer(conn, decision, folder)
-                n += 1
-            except Exception as exc:  # noqa: BLE001 - one file failing must not stop the others
-                failures.append({"lease_id": decision.lease_id, "error": f"{type(exc).__name__}: {exc}"})
+        for _name, kind in files:
+            writer, folder = kind.load(), out / kind.folder
+            for decision in decisions:
+                try:
+                    writer(conn, decision, folder)
+                    n += 1
+                except Exception as exc:  # noqa: BLE001 - one file failing must not stop the others
+                    failures.append({"lease_id": decision.lease_id, "error": f"{type(exc).__name__}: {exc}"})
     return n
 
 
@@ -278,10 +285,12 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
     with_tasks = [d for d in decisions if d.tasks]
     if with_tasks:
         paths += write(_engine(spec), with_tasks, out, step_title=title, as_of=spec.as_of_date)
-    if decisions and spec.step in HANDOVER_LISTS:
-        list_title, prefix = HANDOVER_LISTS[spec.step]
+    from arrears.orchestration.step_documents import run_lists
+
+    for _name, run_list in run_lists(_step_documents(spec)) if decisions else ():
+        # Whole-run lists for another service: step 6 hands files to litigation, step 14 to accounting.
         paths += write(_engine(spec), decisions, out, step_title=title, as_of=spec.as_of_date,
-                       title=list_title, group_by=None, file_prefix=prefix)
+                       title=run_list.title, group_by=None, file_prefix=run_list.file_prefix)
     calendars = write_appointment_calendars(spec)
     return {"worklists": len(paths), "paths": [str(p) for p in paths], "calendars": [str(p) for p in calendars]}
 
@@ -296,13 +305,6 @@ def write_appointment_calendars(spec: RunSpec) -> list[Path]:
 
     with _engine(spec).connect() as conn:
         return write_calendars(conn, spec.step, spec.period, spec.output_dir / "worklists", landlord=load_landlord())
-
-
-# Whole-run lists for another service: step 6 hands files to litigation, step 14 to accounting.
-HANDOVER_LISTS = {
-    6: ("Liste de transmission au service contentieux", "handover_list"),
-    14: ("Liste des passages en perte pour la comptabilité", "accounting_list"),
-}
 
 
 def record_actions(spec: RunSpec) -> dict[str, Any]:
@@ -391,15 +393,6 @@ def _quarantined_inputs() -> dict[str, int]:
         return json.loads(path.read_text(encoding="utf-8")).get("quarantined", {})
     except (OSError, ValueError):
         return {}
-
-
-def as_of_from_logical_date(logical_date: dt.datetime) -> dt.date:
-    """The run's date D: the logical date as a calendar date in Paris (never the wall clock)."""
-    from zoneinfo import ZoneInfo
-
-    if logical_date.tzinfo is None:
-        logical_date = logical_date.replace(tzinfo=dt.UTC)
-    return logical_date.astimezone(ZoneInfo("Europe/Paris")).date()
 
 
 def collect_approvals(spec: RunSpec, request: dict[str, Any], answer: dict[str, Any] | None) -> list[str]:

@@ -45,10 +45,11 @@ def logical_date_for(as_of: dt.date, hour: int = 7) -> dt.datetime:
 
 
 def run_dag(dag_id: str, as_of: dt.date, conf: dict | None = None, hour: int = 7):
-    """Run one DAG for D with ``dag.test``; returns the finished DagRun."""
+    """Run one DAG for D with ``dag.test``; returns the finished DagRun. ``conf["db_url"]`` (when given)
+    is the project database the run's tasks use (``RunSpec.db_url``)."""
     from arrears.core.db import migrate
 
-    migrate()
+    migrate((conf or {}).get("db_url"))
     bag = _dagbag()
     dag = bag.get_dag(dag_id)
     if dag is None:
@@ -56,15 +57,19 @@ def run_dag(dag_id: str, as_of: dt.date, conf: dict | None = None, hour: int = 7
     return dag.test(logical_date=logical_date_for(as_of, hour), run_conf=conf or {})
 
 
-def run_step(step_key: str | int, as_of: dt.date, *, dry_run: bool = False, quiet: bool = False) -> int:
-    """Run a plan step for D; prints the run summary; returns a process exit code."""
+def run_step(step_key: str | int, as_of: dt.date, *, dry_run: bool = False, quiet: bool = False,
+             db_url: str | None = None) -> int:
+    """Run a plan step for D on ``db_url`` (default: the configured database); prints the run summary;
+    returns a process exit code. The URL reaches the run's tasks through the run conf (``RunSpec.db_url``)."""
     from arrears.config.plan import load_plan
+    from arrears.core.settings import database_url
 
     step = load_plan().step(step_key)
-    dag_run = run_dag(step.id, as_of, {"as_of": as_of.isoformat(), "dry_run": dry_run},
+    url = database_url(db_url)
+    dag_run = run_dag(step.id, as_of, {"as_of": as_of.isoformat(), "dry_run": dry_run, "db_url": url},
                       hour=step.schedule.hour)
     state = str(getattr(dag_run.state, "value", dag_run.state))
-    summary = last_summary(step.number, as_of, dag_run.run_id)
+    summary = last_summary(step.number, as_of, dag_run.run_id, db_url=url)
     if not quiet:
         print(f"step {step.number:>2} {step.id:<32} {as_of}  run {state}")
         if summary:
@@ -72,13 +77,13 @@ def run_step(step_key: str | int, as_of: dt.date, *, dry_run: bool = False, quie
     return 0 if state == "success" else 1
 
 
-def last_summary(step: int, as_of: dt.date, run_id: str) -> dict | None:
+def last_summary(step: int, as_of: dt.date, run_id: str, db_url: str | None = None) -> dict | None:
     from sqlalchemy import select
 
     from arrears.core.db import engine_for
     from arrears.core.models import StepRun
 
-    with engine_for().connect() as conn:
+    with engine_for(db_url).connect() as conn:
         row = conn.execute(select(StepRun.summary).where(StepRun.step == step, StepRun.as_of == as_of,
                                                          StepRun.run_id == run_id)).first()
     return row[0] if row else None

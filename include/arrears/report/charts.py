@@ -60,7 +60,7 @@ RC = {
 
 
 def _number(value: Decimal | float, decimals: int) -> str:
-    from arrears.documents.render import number_fr
+    from arrears.core.fmt import number_fr
 
     quantum = Decimal(1).scaleb(-decimals)
     return number_fr(Decimal(str(value)).quantize(quantum, rounding=ROUND_HALF_UP), decimals)

@@ -39,132 +39,27 @@ Definitions (the report prints the French text of :data:`DEFINITIONS` under each
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 import re
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Date, Engine, bindparam, text
+from sqlalchemy import Connection, Engine
 
+from arrears.core.calendar import month_end, month_key, shift_month
+from arrears.core.sqlfiles import bound_query, load_sql
 from arrears.decide.decision import LETTER_TYPES, PROFILES
-
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql" / "kpis"
-
-# National references of DATA.md / DOMAIN.md (seed webinar), as ratios.
-REFERENCES: dict[str, dict[str, float]] = {
-    "arrears_rate": {"national": 0.035, "lmh": 0.019},
-    "share_in_debt": {"national": 0.196, "lmh": 0.18},
-    "recovery_rate": {"lmh": 0.9796},
-}
-REFERENCE_LABELS = {"national": "Moyenne nationale", "lmh": "Lyon Métropole Habitat"}
-SUPPORT_QUALIFIED_TARGET = 0.90
-
-STEP_TITLES = {
-    1: "Gestion des soldes < 100 €",
-    2: "RZ — dossiers remis à zéro",
-    3: "Dossiers + 1 500 €",
-    4: "Suivi des plans d'apurement non respectés",
-    5: "Dossiers sans action",
-    6: "Fin de GP",
-    7: "Nouveaux entrants",
-    8: "Récidivistes",
-    9: "Retardataires",
-    10: "Traitement des rejets de prélèvements",
-    11: "Préparation fin de GP",
-    12: "SLS sanction",
-    13: "Soldes créditeurs",
-    14: "Passage en pertes locataires sortants",
-    15: "Locataires sortants débiteurs",
-}
-
-STATUS_LABELS = {"in_place": "Locataires présents", "departed": "Locataires partis"}
-STAGE_LABELS = {"precontentieux": "Précontentieux", "contentieux": "Contentieux"}
-AGE_BUCKETS = (
-    ("lt_1m", "Moins d'1 mois"),
-    ("1m_3m", "1 à 3 mois"),
-    ("3m_6m", "3 à 6 mois"),
-    ("6m_12m", "6 à 12 mois"),
-    ("ge_12m", "12 mois et plus"),
+from arrears.report.definitions import (
+    AGE_BUCKETS,
+    DOMAIN_LABELS,
+    REFERENCES,
+    STAGE_LABELS,
+    STATUS_LABELS,
+    STEP_TITLES,
+    SUPPORT_QUALIFIED_TARGET,
 )
-DOMAIN_LABELS = {
-    "budget": "Budget",
-    "access_to_rights": "Accès aux droits",
-    "housing_pathway": "Parcours résidentiel",
-    "neighbourhood": "Troubles de voisinage",
-    "health": "Santé",
-    "ageing": "Vieillissement",
-    "other": "Autre",
-}
-
-# The French definition printed under each figure of the report (and in the XLSX "Définitions" sheet).
-DEFINITIONS = {
-    "balance": (
-        "Solde d'un bail à une date D : somme des écritures du compte locataire, les sommes dues comptant à "
-        "leur date d'exigibilité (à défaut de comptabilisation) si elle est au plus tard D, les règlements et "
-        "avoirs à leur date de comptabilisation si elle est au plus tard D. Positif : le locataire doit."
-    ),
-    "arrears_rate": (
-        "Taux d'impayé : dette des locataires présents et partis au dernier jour du mois (somme des soldes "
-        "débiteurs, sans compensation par les soldes créditeurs) ÷ montant quittancé (loyers et charges, tous "
-        "baux, échéances des 12 derniers mois civils, mois du rapport inclus)."
-    ),
-    "recovery_rate": (
-        "Taux de recouvrement : encaissements des 12 derniers mois civils (paiements, prélèvements, aides au "
-        "logement versées au bailleur, nets des rejets de prélèvement, à leur date de comptabilisation) ÷ "
-        "montant quittancé sur les mêmes mois (loyers et charges)."
-    ),
-    "share_in_debt": (
-        "Taux de locataires en dette : baux en place au dernier jour du mois dont le solde est strictement "
-        "positif ÷ baux en place à cette date (début du bail au plus tard ce jour, sans date de sortie ou "
-        "sortie postérieure)."
-    ),
-    "trend": (
-        "Évolution : les trois taux calculés au dernier jour de chacun des 12 derniers mois, chacun sur ses "
-        "propres 12 mois glissants. Les lignes horizontales sont les références du secteur. Un point marqué "
-        "« partiel » (rond vide) repose sur moins de 12 mois de quittancement : sa fenêtre commence avant la "
-        "première écriture du compte locataire, ses taux ne se comparent pas à ceux d'une année pleine."
-    ),
-    "agencies": (
-        "Par agence : les mêmes taux, limités aux baux de l'agence (agence actuelle du bail)."
-    ),
-    "debt_by_status": (
-        "Dette par statut : nombre de débiteurs (solde strictement positif) et montant de leur dette au "
-        "dernier jour du mois, selon que le locataire est présent ou parti (date de sortie au plus tard ce "
-        "jour) et selon la phase du dossier (précontentieux en agence, contentieux au siège)."
-    ),
-    "debt_age": (
-        "Ancienneté de la dette : les débiteurs classés selon le mois de leur dette la plus ancienne non "
-        "soldée (les règlements soldent d'abord les échéances les plus anciennes) : mois du rapport → moins "
-        "d'1 mois ; 1 ou 2 mois avant → 1 à 3 mois ; 3 à 5 → 3 à 6 mois ; 6 à 11 → 6 à 12 mois ; 12 mois "
-        "avant ou plus → 12 mois et plus. Tout le solde du débiteur compte dans sa tranche."
-    ),
-    "steps": (
-        "Ce qu'a fait le plan ce mois-ci : pour chaque étape, les baux traités (journal des actions), les "
-        "courriers simples et recommandés produits, les tâches confiées aux chargés de recouvrement, les "
-        "propositions de transfert au contentieux (étape 11), les dossiers transmis au contentieux, les "
-        "passages en perte et les dossiers clôturés enregistrés par le plan pour ce mois. Zéro quand "
-        "l'étape n'a pas tourné (les simulations ne comptent pas)."
-    ),
-    "profiles": (
-        "Profils des débiteurs (Logeo Seine) : le profil proposé par la dernière décision du mois pour chaque "
-        "bail traité par le plan (un bail compte une fois)."
-    ),
-    "supports": (
-        "Appuis sociaux : appuis des conseillers sociaux datés du mois et depuis le 1er janvier, par agence du "
-        "bail. Taux qualifié = appuis qualifiés ÷ appuis, comparé à l'objectif de 90 %. Ménages accompagnés "
-        "= baux distincts ayant au moins un appui ; part des ménages = ménages accompagnés ÷ baux en place."
-    ),
-    "domains": (
-        "Appuis par domaine depuis le 1er janvier : nombre d'appuis, ménages distincts et accompagnements "
-        "renforcés."
-    ),
-}
-
 
 # --------------------------------------------------------------------------------------------------
 # Dates
@@ -181,17 +76,8 @@ def parse_month(month: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
-    index = year * 12 + (month - 1) + delta
-    return index // 12, index % 12 + 1
-
-
-def month_end(year: int, month: int) -> dt.date:
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def month_key(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
+def _month_end(year: int, month: int) -> dt.date:
+    return month_end(dt.date(year, month, 1))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -447,21 +333,9 @@ class MonthlyKpis:
 # --------------------------------------------------------------------------------------------------
 
 
-@cache
-def sql_text(name: str) -> str:
-    """The text of ``include/sql/kpis/<name>.sql``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
 def run_sql(conn: Connection, name: str, **params: Any) -> list[dict[str, Any]]:
-    """Run a KPI query with bind parameters (dates typed as ``Date``, lists expanded)."""
-    binds = []
-    for key, value in params.items():
-        if isinstance(value, dt.date):
-            binds.append(bindparam(key, type_=Date()))
-        elif isinstance(value, list | tuple):
-            binds.append(bindparam(key, expanding=True))
-    stmt = text(sql_text(name)).bindparams(*binds)
+    """Run ``include/sql/kpis/<name>.sql`` with bind parameters (dates typed as ``Date``, lists expanded)."""
+    stmt = bound_query(load_sql(f"kpis/{name}"), params)
     return [dict(row) for row in conn.execute(stmt, params).mappings()]
 
 
@@ -557,7 +431,7 @@ def _debt_by_status(conn: Connection, as_of: dt.date, names: dict[str, str]):
 
 
 def _age_buckets(conn: Connection, year: int, month: int, as_of: dt.date) -> list[AgeBucket]:
-    cuts = {f"cut_{n}m": month_end(*shift_month(year, month, -n)) for n in (1, 3, 6, 12)}
+    cuts = {f"cut_{n}m": _month_end(*shift_month(year, month, -n)) for n in (1, 3, 6, 12)}
     rows = run_sql(conn, "debt_age", as_of=as_of, **cuts)
     buckets = {key: AgeBucket(key, label) for key, label in AGE_BUCKETS}
     for r in rows:
@@ -703,7 +577,7 @@ def compute_kpis(engine: Engine | Connection, month: str) -> MonthlyKpis:
 def _compute(conn: Connection, month: str) -> MonthlyKpis:
     year, mon = parse_month(month)
     period = month_key(year, mon)
-    as_of = month_end(year, mon)
+    as_of = _month_end(year, mon)
 
     agencies = agency_rates(conn, as_of, _window_start(year, mon))
     names = {a.agency_id: a.agency_name for a in agencies}
@@ -711,8 +585,8 @@ def _compute(conn: Connection, month: str) -> MonthlyKpis:
     trend = []
     for back in range(11, -1, -1):
         y, m = shift_month(year, mon, -back)
-        lines = agencies if back == 0 else agency_rates(conn, month_end(y, m), _window_start(y, m))
-        trend.append(TrendPoint(month=month_key(y, m), period_end=month_end(y, m), figures=_total(lines),
+        lines = agencies if back == 0 else agency_rates(conn, _month_end(y, m), _window_start(y, m))
+        trend.append(TrendPoint(month=month_key(y, m), period_end=_month_end(y, m), figures=_total(lines),
                                 months_covered=months_covered(y, m, first_on)))
 
     status_lines, by_agency = _debt_by_status(conn, as_of, names)

@@ -23,18 +23,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
-
+from arrears.core.fmt import number_fr, short_month_fr
 from arrears.report.charts import bar_chart, histogram, line_chart, stacked_chart
-from arrears.report.kpis import (
-    DEFINITIONS,
-    REFERENCE_LABELS,
-    STAGE_LABELS,
-    STATUS_LABELS,
-    MonthlyKpis,
-    average_cents,
-    compute_kpis,
-)
+from arrears.report.definitions import DEFINITIONS, REFERENCE_LABELS, STAGE_LABELS, STATUS_LABELS
+from arrears.report.kpis import MonthlyKpis, average_cents, compute_kpis
 
 REPORT_TEMPLATE = "reports/report.html"
 
@@ -48,16 +40,7 @@ STATUS_SERIES = (
 
 def plural_fr(count: int, singular: str, plural: str) -> str:
     """``1 accompagnement renforcé``, ``2 accompagnements renforcés`` (French: singular below 2)."""
-    from arrears.documents.render import number_fr
-
     return f"{number_fr(count, 0)} {singular if abs(count) < 2 else plural}"
-
-
-def _short_month(key: str) -> str:
-    import datetime as dt
-
-    year, month = map(int, key.split("-"))
-    return format_date(dt.date(year, month, 1), format="MMM yy", locale="fr_FR")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -75,7 +58,7 @@ def _refs(kpis: MonthlyKpis, rate: str) -> list[tuple[str, float]]:
 def build_context(kpis: MonthlyKpis) -> dict[str, Any]:
     """Everything the template prints: the figures, their definitions, and the chart geometry."""
     trend_points = {
-        rate: [{"key": p.month, "label": _short_month(p.month), "value": p.figures.rates()[rate],
+        rate: [{"key": p.month, "label": short_month_fr(p.month), "value": p.figures.rates()[rate],
                 "partial": p.partial} for p in kpis.trend]
         for rate in ("arrears_rate", "recovery_rate", "share_in_debt")
     }

@@ -13,109 +13,27 @@ there. Dates the SQL needs (D − 90 days, D − 12 months…) are computed here
 
 from __future__ import annotations
 
-import calendar as _calendar
 import datetime as dt
-import re
-from decimal import Decimal
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Date, Engine, String, bindparam, func, select, text
+from sqlalchemy import Engine, func, select
 
 from arrears.config.plan import Plan, StepSpec, load_plan
+from arrears.core.calendar import add_months, month_index, period_of, planned_date_clamped, successive_months
 from arrears.core.models import Lease, LeasePosition
-from arrears.core.settings import PROJECT_ROOT
+from arrears.core.sqlfiles import run_sql
 
 if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy import Connection
 
-SQL_DIR = PROJECT_ROOT / "include" / "sql" / "cohorts"
-STEP_FILES = {
-    1: "01_small_balances", 2: "02_cleared_files", 3: "03_large_balances", 4: "04_broken_plans",
-    5: "05_files_without_action", 6: "06_end_of_pre_litigation", 7: "07_new_tenants", 8: "08_repeat_debtors",
-    9: "09_late_payers", 10: "10_direct_debit_rejects", 11: "11_pre_litigation_review", 12: "12_sls_sanction",
-    13: "13_credit_balances", 14: "14_write_offs", 15: "15_departed_debtors",
+STEP_FILES = {  # include/sql/<name>.sql of each step's cohort query
+    1: "cohorts/01_small_balances", 2: "cohorts/02_cleared_files", 3: "cohorts/03_large_balances",
+    4: "cohorts/04_broken_plans", 5: "cohorts/05_files_without_action", 6: "cohorts/06_end_of_pre_litigation",
+    7: "cohorts/07_new_tenants", 8: "cohorts/08_repeat_debtors", 9: "cohorts/09_late_payers",
+    10: "cohorts/10_direct_debit_rejects", 11: "cohorts/11_pre_litigation_review", 12: "cohorts/12_sls_sanction",
+    13: "cohorts/13_credit_balances", 14: "cohorts/14_write_offs", 15: "cohorts/15_departed_debtors",
 }
-_CHUNK = 900  # ids per IN (...) list: SQLite's bound-variable limit
-_DATE_NAMES = {"arrears_start", "debt_since", "debt_began_on", "as_of"}
-_BOOL_NAMES = {"plan_respected", "benefit_to_landlord", "mandate_active", "approved",
-               "had_debt_prev_month_end"}
-
-
-# --------------------------------------------------------------------------------------------------
-# Small helpers: dates, SQL files, result normalisation
-# --------------------------------------------------------------------------------------------------
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` moved by ``months`` calendar months, clamped to the month's last day (31 Aug − 6 → 28 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return dt.date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
-
-
-def period_of(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def month_index(day: dt.date) -> int:
-    return day.year * 12 + day.month - 1
-
-
-def planned_day(plan: Plan, step: StepSpec, year: int, month: int) -> dt.date:
-    """The date a monthly step is planned on in ``year``-``month`` (its day, clamped to the month's length,
-    moved to the next business day)."""
-    from arrears.core.calendar import planned_date
-
-    day = min(step.day or 1, _calendar.monthrange(year, month)[1])
-    return planned_date(year, month, day, plan.region)
-
-
-@lru_cache(maxsize=64)
-def sql_text(name: str) -> str:
-    """The text of ``include/sql/cohorts/<name>.sql``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _normalise(row: dict[str, Any]) -> dict[str, Any]:
-    """SQLite gives ISO text and 0/1 where PostgreSQL gives dates and booleans: make both the same."""
-    out = {}
-    for key, value in row.items():
-        if value is not None:
-            if (key.endswith("_on") or key in _DATE_NAMES) and isinstance(value, str):
-                value = dt.date.fromisoformat(value[:10])
-            elif (key.startswith(("is_", "has_")) or key in _BOOL_NAMES) and not isinstance(value, bool):
-                value = bool(value)
-            elif key == "months_in_arrears":
-                value = Decimal(str(value)).quantize(Decimal("0.01"))
-            elif key == "effort_rate":
-                value = Decimal(str(value)).quantize(Decimal("0.0001"))
-            elif isinstance(value, Decimal) and key.endswith(("_cents", "_days", "_12m", "_6m")):
-                value = int(value)
-        out[key] = value
-    return out
-
-
-def run_sql(conn: Connection, name: str, params: dict[str, Any],
-            lease_ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """Run ``include/sql/cohorts/<name>.sql`` with bind parameters; ``lease_ids`` fills ``:lease_ids``
-    (chunked). Rows come back as dicts with dates and booleans typed the same on both back-ends."""
-    sql = sql_text(name)
-    binds = [bindparam(k, type_=Date) for k, v in params.items()
-             if isinstance(v, dt.date) and re.search(rf":{k}\b", sql)]
-    if lease_ids is not None:
-        binds.append(bindparam("lease_ids", expanding=True, type_=String))
-    query = text(sql).bindparams(*binds)
-    if lease_ids is None:
-        return [_normalise(dict(r)) for r in conn.execute(query, params).mappings()]
-    rows: list[dict[str, Any]] = []
-    ids = sorted(set(lease_ids))
-    for i in range(0, len(ids), _CHUNK):
-        rows.extend(_normalise(dict(r)) for r in
-                    conn.execute(query, {**params, "lease_ids": ids[i:i + _CHUNK]}).mappings())
-    return rows
 
 
 # --------------------------------------------------------------------------------------------------
@@ -187,7 +105,7 @@ def step_parameters(conn: Connection, plan: Plan, step: StepSpec, as_of: dt.date
 
 def previous_run_as_of(conn: Connection, step: int, as_of: dt.date) -> dt.date | None:
     """The date of ``step``'s latest successful, non-dry run before D (None when it never ran)."""
-    rows = run_sql(conn, "support/previous_step_run", {"step": step, "as_of": as_of})
+    rows = run_sql(conn, "cohorts/support/previous_step_run", {"step": step, "as_of": as_of})
     value = rows[0]["previous_as_of"] if rows else None
     if isinstance(value, str):
         value = dt.date.fromisoformat(value[:10])
@@ -196,7 +114,7 @@ def previous_run_as_of(conn: Connection, step: int, as_of: dt.date) -> dt.date |
 
 def step_ran(conn: Connection, step: int, period: str) -> bool:
     """Whether ``step`` has a successful, non-dry run for ``period``."""
-    return run_sql(conn, "support/step_ran", {"step": step, "period": period})[0]["runs"] > 0
+    return run_sql(conn, "cohorts/support/step_ran", {"step": step, "period": period})[0]["runs"] > 0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -230,7 +148,7 @@ def _step6_rows(engine: Engine, plan: Plan, as_of: dt.date) -> list[dict[str, An
     if ran:
         candidates = {r["lease_id"]: {**r, "proposal_source": "step_11_run"} for r in proposals}
     else:
-        proposed_on = planned_day(plan, step11, previous.year, previous.month)
+        proposed_on = planned_date_clamped(previous.year, previous.month, step11.day or 1, plan.region)
         proposed_on = min(proposed_on, as_of)  # a step-11 date moved past D cannot be read from the future
         ensure_positions(engine, proposed_on, plan)
         candidates = {
@@ -243,19 +161,11 @@ def _step6_rows(engine: Engine, plan: Plan, as_of: dt.date) -> list[dict[str, An
             for k in sorted(candidates) if k in still]
 
 
-def successive_months(months: set[int], last: int) -> int:
-    """How many consecutive calendar months (month indexes) with a reject end at month ``last``."""
-    count = 0
-    while last - count in months:
-        count += 1
-    return count
-
-
 def _add_successive_rejects(conn: Connection, rows: list[dict[str, Any]], as_of: dt.date, since: dt.date,
                             needed: int) -> None:
     """Step 10: "3 successive" = rejects (any code) in 3 consecutive calendar months, the last of which holds
     a reject of this run's window (since, D]."""
-    history = run_sql(conn, "support/rejects_history", {"as_of": as_of}, [r["lease_id"] for r in rows])
+    history = run_sql(conn, "cohorts/support/rejects_history", {"as_of": as_of}, [r["lease_id"] for r in rows])
     months: dict[str, set[int]] = {}
     window: dict[str, set[int]] = {}
     for r in history:
@@ -275,10 +185,10 @@ def lease_figures(conn: Connection, as_of: dt.date, lease_ids: list[str]) -> dic
     if not lease_ids:
         return {}
     wanted = set(lease_ids)
-    figures = {r["lease_id"]: r for r in run_sql(conn, "support/lease_figures", {"as_of": as_of})
+    figures = {r["lease_id"]: r for r in run_sql(conn, "cohorts/support/lease_figures", {"as_of": as_of})
                if r["lease_id"] in wanted}
     holders: dict[str, list[dict[str, Any]]] = {}
-    for h in run_sql(conn, "support/holders", {}, list(wanted)):
+    for h in run_sql(conn, "cohorts/support/holders", {}, list(wanted)):
         holders.setdefault(h["lease_id"], []).append(h)
     for lease_id, row in figures.items():
         hs = holders.get(lease_id, [])

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import BigInteger, Boolean, Connection, Date, Integer, String, bindparam, delete, insert, text
 
 from arrears.core.models import LeasePosition
-from arrears.core.settings import DEFAULTS
 from arrears.core.sqlfiles import load_sql
 
 if TYPE_CHECKING:
@@ -142,14 +141,24 @@ def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
         yield list(ids[i:i + _CHUNK])
 
 
+def _plan_settings(tolerance_cents: int | None, grace_days: int | None) -> tuple[int, int]:
+    """The tolerance and the plan grace period: the arguments when given, else the plan file's."""
+    if tolerance_cents is None or grace_days is None:
+        from arrears.config.plan import load_plan
+
+        plan = load_plan()
+        tolerance_cents = plan.tolerance_cents if tolerance_cents is None else tolerance_cents
+        grace_days = plan.plan_grace_days if grace_days is None else grace_days
+    return int(tolerance_cents), int(grace_days)
+
+
 def position_rows(conn: Connection, as_of: dt.date, lease_ids: Sequence[str] | None = None, *,
                   tolerance_cents: int | None = None, grace_days: int | None = None) -> list[dict[str, Any]]:
     """The figures of every lease (or of ``lease_ids``) at ``as_of``, as dicts keyed by ``COLUMNS``.
 
     Sorted by lease_id (code-point order, the same on both back-ends).
     """
-    tolerance = DEFAULTS.tolerance_cents if tolerance_cents is None else int(tolerance_cents)
-    grace = DEFAULTS.plan_grace_days if grace_days is None else int(grace_days)
+    tolerance, grace = _plan_settings(tolerance_cents, grace_days)
     params = window_parameters(as_of, tolerance_cents=tolerance, grace_days=grace)
     query = _query(params)
     if lease_ids is None:
@@ -172,7 +181,7 @@ def compute_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | N
     Money in integer cents, dates as ``datetime.date``, ratios as floats rounded exactly (2 decimals for
     months in arrears, 4 for the effort rate, halves away from zero); an undefined figure is missing
     (``None`` / ``<NA>``). ``store_positions`` writes the same figures (ratios as exact decimals).
-    ``tolerance_cents`` and ``grace_days`` default to ``arrears.core.settings.DEFAULTS``.
+    ``tolerance_cents`` and ``grace_days`` default to the plan file's (``include/plan.toml``).
     """
 
     rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days)

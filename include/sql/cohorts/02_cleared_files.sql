@@ -10,13 +10,7 @@ positions as (
     where as_of = :as_of
 ),
 
-in_place_leases as (
-    select lease_id
-    from leases
-    where start_on <= :as_of
-      and (end_on is null or end_on > :as_of)
-      and stage = 'precontentieux'
-),
+-- include: shared/in_place_leases
 
 recent_pipeline_actions as (
     select lease_id, max(done_on) as last_pipeline_action_on

@@ -9,13 +9,7 @@ positions as (
     where as_of = :as_of
 ),
 
-in_place_leases as (
-    select lease_id
-    from leases
-    where start_on <= :as_of
-      and (end_on is null or end_on > :as_of)
-      and stage = 'precontentieux'
-),
+-- include: shared/in_place_leases
 
 broken_plans as (
     select lease_id, max(closed_on) as last_broken_plan_on, count(*) as broken_plans

@@ -5,13 +5,7 @@
 -- "3 successive" (rejects in 3 consecutive calendar months) is computed by arrears.cohorts.
 with
 
-in_place_leases as (
-    select lease_id
-    from leases
-    where start_on <= :as_of
-      and (end_on is null or end_on > :as_of)
-      and stage = 'precontentieux'
-),
+-- include: shared/in_place_leases
 
 window_rejects as (
     select

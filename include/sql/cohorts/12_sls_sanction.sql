@@ -8,20 +8,14 @@ positions as (
     where as_of = :as_of
 ),
 
-in_place_leases as (
-    select lease_id
-    from leases
-    where start_on <= :as_of
-      and (end_on is null or end_on > :as_of)
-      and stage = 'precontentieux'
-      and sls_status = 'sanction'
-),
+-- include: shared/in_place_leases
 
 final as (
     select l.lease_id
     from in_place_leases as l
     inner join positions as p on p.lease_id = l.lease_id
-    where p.balance_cents > 0
+    where l.sls_status = 'sanction'
+      and p.balance_cents > 0
 )
 
 select * from final order by lease_id

@@ -12,9 +12,9 @@ positions as (
 departed_leases as (
     select lease_id
     from leases
-    where start_on <= :as_of
-      and end_on is not null
-      and end_on <= :as_of
+    where lease_id in (  -- departed at D: the stored DATA.md figure (positions/lease_positions.sql)
+        select lease_id from lease_positions where as_of = :as_of and is_departed
+    )
       and stage = 'precontentieux'
 ),
 

@@ -3,27 +3,9 @@
 -- cut_1m, cut_3m, cut_6m, cut_12m are the last days of the months M-1, M-3, M-6, M-12 (computed in Python).
 with
 
-leases_at as (
-    select
-        lease_id,
-        case
-            when end_on is not null and end_on <= :as_of then 'departed'
-            when start_on <= :as_of then 'in_place'
-        end as status
-    from leases
-),
+-- include: shared/leases_at
 
-balances as (
-    select
-        lease_id,
-        sum(case
-            when amount_cents > 0 and coalesce(due_on, posted_on) <= :as_of then amount_cents
-            when amount_cents < 0 and posted_on <= :as_of then amount_cents
-            else 0
-        end) as balance_cents
-    from ledger
-    group by lease_id
-),
+-- include: shared/balances_at
 
 -- A direct-debit reject or a refund takes back money the tenant had paid: it reverses a credit, it is not
 -- a new charge (the same reading as include/sql/positions/lease_positions.sql, so the report and the

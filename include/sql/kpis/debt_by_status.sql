@@ -2,29 +2,9 @@
 -- number of debtors (balance > 0) and their debt. Leases not yet in force belong to no status.
 with
 
-leases_at as (
-    select
-        lease_id,
-        agency_id,
-        stage,
-        case
-            when end_on is not null and end_on <= :as_of then 'departed'
-            when start_on <= :as_of then 'in_place'
-        end as status
-    from leases
-),
+-- include: shared/leases_at
 
-balances as (
-    select
-        lease_id,
-        sum(case
-            when amount_cents > 0 and coalesce(due_on, posted_on) <= :as_of then amount_cents
-            when amount_cents < 0 and posted_on <= :as_of then amount_cents
-            else 0
-        end) as balance_cents
-    from ledger
-    group by lease_id
-),
+-- include: shared/balances_at
 
 final as (
     select

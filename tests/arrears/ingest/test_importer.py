@@ -19,7 +19,7 @@ from arrears.core import models as m
 from arrears.ingest.importer import ImportError_, import_dir
 from sqlalchemy import func, select, text
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "import"
 ALL_FILES = ("agencies", "staff", "leases", "tenants", "ledger", "plans", "plan_installments", "dd_rejects",
              "actions", "social_supports")
 

@@ -315,7 +315,7 @@ def test_bad_month(sqlite_engine):
 def test_debt_age_agrees_with_lease_positions(engine):
     # The report's buckets and the officers' worklists read the same FIFO debt since (a reject or a refund
     # takes back a credit, it is not a new charge): bucket arrears.select.positions' debt_since the same way.
-    from arrears.report.kpis import month_end, shift_month
+    from arrears.core.calendar import month_end, shift_month
     from arrears.select.positions import positions_frame
     from sqlalchemy.orm import Session
 
@@ -327,7 +327,7 @@ def test_debt_age_agrees_with_lease_positions(engine):
     kpis = compute_kpis(engine, "2025-09")
     with engine.connect() as conn:
         frame = positions_frame(conn, dt.date(2025, 9, 30))
-    cuts = [month_end(*shift_month(2025, 9, -n)) for n in (1, 3, 6, 12)]
+    cuts = [month_end(dt.date(*shift_month(2025, 9, -n), 1)) for n in (1, 3, 6, 12)]
     keys = ["lt_1m", "1m_3m", "3m_6m", "6m_12m", "ge_12m"]
     expected = dict.fromkeys(keys, 0)
     for row in frame.itertuples():

@@ -14,16 +14,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from arrears.core.fmt import amount_fr
+from arrears.demo.catalogue import BY_NAME, archetype_counts
 from arrears.demo.check import STEP_DATES, Facts, in_cohort
-from arrears.demo.portfolio import (
-    BY_NAME,
-    HEADERS,
-    archetype_counts,
-    euros_fr,
-    generate,
-    write_demo_csv,
-    write_portfolio,
-)
+from arrears.demo.csv_files import HEADERS, write_demo_csv, write_portfolio
+from arrears.demo.portfolio import generate
 
 AS_OF = dt.date(2025, 9, 30)
 
@@ -113,8 +108,8 @@ def test_plain_and_french_conventions(big):
     assert all(row["agreed_on"][2] == "/" and row["agreed_on"][5] == "/" for row in plans)
     by_id = {p.plan_id: p for d in drafts for p in d.plans}
     row = plans[0]
-    assert row["debt_eur"] == euros_fr(by_id[row["plan_id"]].debt_cents)
-    assert euros_fr(123456) == "1\u00a0234,56" and euros_fr(-1250) == "-12,50"
+    assert row["debt_eur"] == amount_fr(by_id[row["plan_id"]].debt_cents)
+    assert amount_fr(123456) == "1\u00a0234,56" and amount_fr(-1250) == "-12,50"
 
 
 def _balances_from_csv(out: Path, day: dt.date) -> dict[str, int]:
@@ -207,7 +202,7 @@ def test_import_through_the_real_importer(engine, tmp_path):
 
 
 def test_seed_demo_prints_figures_without_names(sqlite_engine, tmp_path, capsys):
-    from arrears.demo.portfolio import seed_demo
+    from arrears.demo.seed import seed_demo
 
     figures = seed_demo(sqlite_engine, leases=150, workdir=tmp_path / "seed")
     printed = capsys.readouterr().out
