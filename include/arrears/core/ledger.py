@@ -58,3 +58,18 @@ def crossing_date(entries: list[Entry], as_of: dt.date, threshold: int, *, stric
 def arrears_start_of(entries: list[Entry], as_of: dt.date, tolerance_cents: int) -> dt.date | None:
     """DATA.md arrears start at D with the plan's tolerance."""
     return crossing_date(entries, as_of, tolerance_cents, strict=True)
+
+
+def div_round(num: int, den: int) -> int:
+    """``num ÷ den`` rounded to the nearest integer, halves away from zero (never truncated like ``//``)."""
+    if not den:
+        raise ZeroDivisionError("div_round by zero")
+    q, r = divmod(abs(int(num)), abs(int(den)))
+    if 2 * r >= abs(int(den)):
+        q += 1
+    return q if (num >= 0) == (den > 0) else -q
+
+
+def average_cents(total_cents: int, count: int) -> int | None:
+    """The average of ``count`` amounts totalling ``total_cents``, to the cent (half away from zero)."""
+    return div_round(total_cents, count) if count else None

@@ -75,7 +75,7 @@ def fmt_percent(value: float | None, decimals: int = 1) -> str:
 
 def fmt_eur0(cents: int) -> str:
     """Whole euros, rounded half away from zero: ``12 345 €``."""
-    from arrears.report.kpis import div_round
+    from arrears.core.ledger import div_round
 
     return f"{_number(div_round(int(cents), 100), 0)}{NBSP}€"
 

@@ -7,8 +7,7 @@ done here in Python and passed as parameters. Amounts are integer cents; rates a
 
 Definitions (the report prints the French text of :data:`DEFINITIONS` under each figure):
 
-- **balance** of a lease at D (DATA.md): sum of ``amount_cents`` over its ledger entries where
-  (amount > 0 and coalesce(due_on, posted_on) ≤ D) or (amount < 0 and posted_on ≤ D).
+- **balance** of a lease at D: DATA.md's (``include/sql/shared/balances_at.sql``).
 - **debt** at D: the sum of the positive balances of the leases in place or departed at D (credit balances
   are not netted against debts; a lease not yet in force counts nowhere).
 - **12-month window**: the 12 calendar months ending with M, i.e. [first day of M − 11 months, D].
@@ -49,6 +48,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from arrears.core.calendar import month_end, month_key, shift_month
+from arrears.core.ledger import average_cents, div_round  # noqa: F401 (average_cents: the report's)
 from arrears.core.sqlfiles import bound_query, load_sql
 from arrears.decide.decision import LETTER_TYPES, PROFILES
 from arrears.report.definitions import (
@@ -88,20 +88,6 @@ def _month_end(year: int, month: int) -> dt.date:
 def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
-
-def div_round(num: int, den: int) -> int:
-    """``num ÷ den`` rounded to the nearest integer, halves away from zero (never truncated like ``//``)."""
-    if not den:
-        raise ZeroDivisionError("div_round by zero")
-    q, r = divmod(abs(int(num)), abs(int(den)))
-    if 2 * r >= abs(int(den)):
-        q += 1
-    return q if (num >= 0) == (den > 0) else -q
-
-
-def average_cents(total_cents: int, count: int) -> int | None:
-    """The average of ``count`` amounts totalling ``total_cents``, to the cent (half away from zero)."""
-    return div_round(total_cents, count) if count else None
 
 
 @dataclass

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from arrears.core.fmt import number_fr, short_month_fr
+from arrears.core.ledger import average_cents
 from arrears.report.charts import bar_chart, histogram, line_chart, stacked_chart
 from arrears.report.definitions import DEFINITIONS, REFERENCE_LABELS, STAGE_LABELS, STATUS_LABELS
-from arrears.report.kpis import MonthlyKpis, average_cents, compute_kpis
+from arrears.report.kpis import MonthlyKpis, compute_kpis
 
 REPORT_TEMPLATE = "reports/report.html"
 
