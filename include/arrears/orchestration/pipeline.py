@@ -159,7 +159,16 @@ def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[st
     with engine.connect() as conn:
         rows = journal.pending(conn, spec.step, spec.period)
     ids = [r["lease_id"] for r in rows]
-    return {"new": new, "pending": len(ids), "chunks": _chunks(ids)}
+    numbered = _number_in_print_order(spec, [Decision.from_dict(r["decision"]) for r in rows])
+    return {"new": new, "pending": len(ids), "chunks": _chunks(ids), "registered_numbers": numbered}
+
+
+def _number_in_print_order(spec: RunSpec, decisions: list[Decision]) -> int:
+    """Registered numbers of the run's pending registered letters, allocated in the batch's print order
+    before any chunk is rendered (rendering then finds each letter's number)."""
+    from arrears.documents.registered import allocate_in_print_order
+
+    return len(allocate_in_print_order(_engine(spec), decisions))
 
 
 def _chunks(ids: list[str]) -> list[list[str]]:
@@ -261,7 +270,7 @@ def assemble_batches(spec: RunSpec) -> dict[str, Any]:
     title = load_plan().step(spec.step).title
     results = assemble(docs, spec.output_dir / "mailroom", step=spec.step, step_title=title,
                        period=spec.period, as_of=spec.as_of_date,
-                       batch_id_prefix=f"{spec.period}-S{spec.step:02d}",
+                       batch_id_prefix=f"{spec.period}-S{spec.step:02d}-{spec.as_of_date:%Y%m%d}",
                        engine=None if spec.dry_run else _engine(spec))
     return {"batches": [_doc_dict(r) for r in results]}
 
