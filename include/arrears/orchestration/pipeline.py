@@ -291,13 +291,19 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
         list_title, prefix = HANDOVER_LISTS[spec.step]
         paths += write(_engine(spec), decisions, out, step_title=title, as_of=spec.as_of_date,
                        title=list_title, group_by=None, file_prefix=prefix)
-    return {"worklists": len(paths), "paths": [str(p) for p in paths]}
+    index = []
+    if paths and not spec.dry_run:
+        from arrears.documents.worklists import write_month_index
+
+        # per officer, the month's lists of every step and run (the month view links the period folder)
+        index = write_month_index(_engine(spec), settings.output_dir() / spec.period, spec.period)
+    return {"worklists": len(paths), "paths": [str(p) for p in paths], "index": [str(p) for p in index]}
 
 
-# Whole-run lists for another service: step 6 hands files to litigation, step 14 to accounting.
+# Whole-run lists for another service: step 6 hands files to litigation. (Step 14's list for accounting
+# is its own document, written once the manager has answered: arrears.documents.write_off.)
 HANDOVER_LISTS = {
     6: ("Liste de transmission au service contentieux", "handover_list"),
-    14: ("Liste des passages en perte pour la comptabilité", "accounting_list"),
 }
 
 
