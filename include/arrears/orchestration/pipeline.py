@@ -291,6 +291,8 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
         list_title, prefix = HANDOVER_LISTS[spec.step]
         paths += write(_engine(spec), decisions, out, step_title=title, as_of=spec.as_of_date,
                        title=list_title, group_by=None, file_prefix=prefix)
+    if decisions and not spec.dry_run:
+        paths += write_accounting_list(spec, load_decisions(spec))
     index = []
     if paths and not spec.dry_run:
         from arrears.documents.worklists import write_month_index
@@ -298,6 +300,26 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
         # per officer, the month's lists of every step and run (the month view links the period folder)
         index = write_month_index(_engine(spec), settings.output_dir() / spec.period, spec.period)
     return {"worklists": len(paths), "paths": [str(p) for p in paths], "index": [str(p) for p in index]}
+
+
+def write_accounting_list(spec: RunSpec, decisions: list[Decision]) -> list[Path]:
+    """Step 14's list for accounting (plan ``documents`` names ``accounting_list``), written once the
+    manager has answered every proposal: by the run, or later by ``arrears approve``."""
+    from arrears.config.plan import load_plan
+    from arrears.documents.write_off import write_accounting_list as write
+
+    step = load_plan().step(spec.step)
+    if "accounting_list" not in step.documents or not decisions:
+        return []
+    return write(_engine(spec), decisions, spec.output_dir / "worklists", as_of=spec.as_of_date,
+                 step=spec.step, step_title=step.title)
+
+
+def lists_after_approval(step_key: str | int, as_of: dt.date, decisions: list[Decision],
+                         db_url: str | None = None) -> list[Path]:
+    """What a manager's answer given later (``arrears approve``) lets a step write: the accounting list."""
+    spec = make_spec(step_key, as_of, run_id="approve", db_url=db_url)
+    return write_accounting_list(spec, decisions)
 
 
 # Whole-run lists for another service: step 6 hands files to litigation. (Step 14's list for accounting
