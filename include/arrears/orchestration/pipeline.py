@@ -293,13 +293,28 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
                        title=list_title, group_by=None, file_prefix=prefix)
     if decisions and not spec.dry_run:
         paths += write_accounting_list(spec, load_decisions(spec))
+    packs = write_review_packs(spec, decisions)
     index = []
     if paths and not spec.dry_run:
         from arrears.documents.worklists import write_month_index
 
         # per officer, the month's lists of every step and run (the month view links the period folder)
         index = write_month_index(_engine(spec), settings.output_dir() / spec.period, spec.period)
-    return {"worklists": len(paths), "paths": [str(p) for p in paths], "index": [str(p) for p in index]}
+    return {"worklists": len(paths), "paths": [str(p) for p in paths], "index": [str(p) for p in index],
+            "review_packs": [str(p) for p in packs]}
+
+
+def write_review_packs(spec: RunSpec, decisions: list[Decision]) -> list[Path]:
+    """Step 11 (plan ``documents`` names ``review_pack``): one review pack per agency of the files this run
+    proposes, for the monthly litigation meeting."""
+    from arrears.config.plan import load_plan
+    from arrears.documents.review_pack import write_review_packs as write
+
+    step = load_plan().step(spec.step)
+    if "review_pack" not in step.documents or not decisions:
+        return []
+    return write(_engine(spec), decisions, spec.output_dir / "review_packs", as_of=spec.as_of_date,
+                 step_title=step.title)
 
 
 def write_accounting_list(spec: RunSpec, decisions: list[Decision]) -> list[Path]:
@@ -372,6 +387,8 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
         "recorded": parts.get("record", {}),
         "batches": parts.get("batches", {}).get("batches", []),
         "worklists": parts.get("worklists", {}).get("paths", []),
+        "worklist_index": parts.get("worklists", {}).get("index", []),
+        "review_packs": parts.get("worklists", {}).get("review_packs", []),
         "quarantined_inputs": _quarantined_inputs(),
         "output_dir": str(spec.output_dir),
     }
