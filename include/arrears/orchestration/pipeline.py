@@ -392,6 +392,7 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
         "quarantined_inputs": _quarantined_inputs(),
         "output_dir": str(spec.output_dir),
     }
+    summary["deliveries"] = _deliver(spec, summary)
     write_atomic(spec.output_dir / f"summary_{_safe(spec.run_id)}.json",
                  json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -408,6 +409,18 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
              summary["cohort"], sum(summary["letters_by_type"].values()), summary["registered_letters"],
              len(failures))
     return summary
+
+
+def _deliver(spec: RunSpec, summary: dict[str, Any]) -> dict[str, Any]:
+    """E-mail each officer their list and the mailroom its batches (nothing in a dry run); never fails the run."""
+    from arrears.config.plan import load_plan
+    from arrears.orchestration.delivery import deliver_run
+
+    try:
+        return deliver_run(summary, _engine(spec), step_title=load_plan().step(spec.step).title)
+    except Exception as exc:  # noqa: BLE001 - the run's work is done; the summary says what was not sent
+        log.warning("step %s %s: deliveries failed (%s)", spec.step_id, spec.as_of, type(exc).__name__)
+        return {"sent": 0, "error": type(exc).__name__}
 
 
 def _taken_by_this_run(spec: RunSpec, decisions: list[Decision]) -> list[Decision]:
