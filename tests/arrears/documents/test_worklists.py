@@ -229,3 +229,32 @@ def test_long_worklist_repeats_its_header_on_every_page(sqlite_engine, tmp_path)
     assert [ws.cell(r, 2).value for r in range(2, 5)] == ["L024", "L023", "L022"]
     header = [c.value for c in ws[1]]
     assert ws.cell(2, header.index("Tél. mobile") + 1).value == "06 12 34 56 78 (Durand)\n06 12 34 56 78 (Durand2)"
+
+
+def test_pdf_holds_at_least_ten_typical_rows_a_page(sqlite_engine, tmp_path):
+    """A demo-like row (step 3): two holders with phones, a two-line address, housing benefit, four
+    checklist items, the task and two reasons — the September PDF held three such rows a page."""
+    p = Portfolio(sqlite_engine)
+    ids = [f"L-{i:06d}" for i in range(30)]
+    for lease_id in ids:
+        p.lease(lease_id, tenants=2, address_line1="140 rue du Professeur Paul Sisley",
+                address_line2="Appartement 721, bâtiment 2", benefit=241_00, benefit_to_landlord=True)
+    p.commit()
+    checklist = (("Appeler tous les numéros, y compris celui de l'employeur", "missing"),
+                 ("Contacter les partenaires sociaux (MDM ou CCAS)", "done"),
+                 ("Convoquer le locataire par courrier", "done_by_run"),
+                 ("Mise en demeure en LRAR si la convocation reste sans réponse", "missing"))
+    ds = []
+    for i, lease_id in enumerate(ids):
+        d = decision(lease_id, balance=250000 + 1000 * i, checklist=checklist, profile="P1",
+                     title="Dette de plus de 1 500 € : appeler tous les numéros (employeur compris), contacter "
+                           "MDM/CCAS")
+        ds.append(Decision(**{**d.__dict__, "reasons": (
+            "Solde de 3 126,00 € (5,21 mois), supérieur au seuil de 1 500,00 €",
+            "Aucun contact depuis 30 jours : convocation ; signalement CAF à faire avant le 1er septembre 2025"),
+            "profile_reasons": ("6 mois payés en retard sur les 6 derniers mois",)}))
+    paths = write_worklists(sqlite_engine, ds, tmp_path, step_title="Dossiers + 1 500 €", as_of=AS_OF)
+    reader = PdfReader(next(x for x in paths if x.suffix == ".pdf"))
+    first = reader.pages[0].extract_text()
+    assert sum(1 for lease_id in ids if lease_id in first) >= 10
+    assert len(reader.pages) <= 3
