@@ -222,7 +222,7 @@ def test_long_worklist_repeats_its_header_on_every_page(sqlite_engine, tmp_path)
     assert len(reader.pages) > 1
     for number, page in enumerate(reader.pages, start=1):
         text = flat(page.extract_text())
-        assert "Priorité" in text and "Incontournables" in text and "Claire Martin" in text
+        assert "Priorité" in text and "Échéance" in text and "Claire Martin" in text
         assert f"Page {number} / {len(reader.pages)}" in text
     ws = load_workbook(tmp_path / "worklist_files_without_action_2025-09-25_S1.xlsx").active
     # same score and deadline: largest balance first
