@@ -258,3 +258,24 @@ def test_pdf_holds_at_least_ten_typical_rows_a_page(sqlite_engine, tmp_path):
     first = reader.pages[0].extract_text()
     assert sum(1 for lease_id in ids if lease_id in first) >= 10
     assert len(reader.pages) <= 3
+
+
+def test_priority_rule_comes_from_the_plan_file(tmp_path):
+    from arrears.config.plan import DEFAULT_PLAN_PATH, PlanError, load_plan
+    from arrears.documents.worklists import PriorityRule, WorklistRow, score_row
+
+    text = DEFAULT_PLAN_PATH.read_text(encoding="utf-8")
+    custom = tmp_path / "plan.toml"
+    custom.write_text(text.replace("worklist_deadline_days = 7", "worklist_deadline_days = 20")
+                      .replace("worklist_points_per_100_eur = 1", "worklist_points_per_100_eur = 2"), encoding="utf-8")
+    rule = PriorityRule.from_plan(load_plan(custom))
+    assert rule == PriorityRule(deadline_days=20, deadline_points=1000, points_per_100_eur=2, points_per_30_days=2)
+    row = WorklistRow(priority=2, lease_id="L1", tenants="", phone_mobile="", phone_home="", phone_work="",
+                      balance_cents=123456, months_in_arrears=None, arrears_start=None, debt_age_days=None,
+                      profile="", profile_reasons="", reasons="", last_payment_on=None, last_payment_cents=None,
+                      last_action_on=None, last_action="", due_on=dt.date(2025, 10, 10), arrears_age_days=45)
+    assert score_row(row, AS_OF, rule)[0] == 1000 + 25 + 3      # deadline in 15 days ≤ 20; 12,35 × 2; 45/30 × 2
+    assert score_row(row, AS_OF, PriorityRule())[0] == 12 + 3   # default: 15 days is not within 7
+    custom.write_text(text.replace("worklist_deadline_days = 7", "worklist_deadline_days = -1"), encoding="utf-8")
+    with pytest.raises(PlanError, match="worklist_deadline_days must not be negative"):
+        load_plan(custom)
