@@ -63,7 +63,8 @@ def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_
         print("give --all or the lease ids to answer for", file=sys.stderr)
         return 2
     engine = make_engine(db_url)
-    candidates = [d.lease_id for d in decide_step(engine, step.number, as_of)]
+    decisions = decide_step(engine, step.number, as_of)
+    candidates = [d.lease_id for d in decisions]
     chosen = candidates if approve_all else lease_ids
     unknown = sorted(set(chosen) - set(candidates))
     if unknown:
@@ -82,6 +83,10 @@ def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_
     answered = answer_waiting_requests(step.id, period, recorded_answers(engine, step.number, period), author)
     if answered:
         print(f"answered {answered} approval request(s) waiting in Airflow for {step.id}")
+    from arrears.orchestration.pipeline import lists_after_approval
+
+    for path in lists_after_approval(step.number, as_of, decisions, db_url):
+        print(f"written: {path}")
     return 0
 
 

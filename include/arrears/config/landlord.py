@@ -79,6 +79,7 @@ class Landlord:
     acknowledgement: bool = True
     ranges: tuple[RegisteredRangeConfig, ...] = ()
     source: str = ""
+    mailroom_email: str = ""          # [mailroom] email: the mailroom's message after each run
 
     @property
     def iban_display(self) -> str:
@@ -344,6 +345,7 @@ def parse_landlord(data: dict, source: str = "landlord.toml") -> Landlord:
             acknowledgement=ack,
             ranges=_ranges(data),
             source=source,
+            mailroom_email=_text(data, "mailroom.email", required=False),
         )
     except LandlordError as exc:
         raise LandlordError(f"{source}: {exc}") from None

@@ -41,6 +41,12 @@ PLAN_SETTINGS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "continuous_weekday": (int, 0),
     "caf_threshold_multiplier": ((int, float), 2),
     "caf_report_deadline_months": (int, 2),
+    # Worklist priority score (PLAN.md revision 5): a deadline within N days (or past) first, then amount
+    # and age: score = deadline points + points per 100 € of balance + points per 30 days of arrears.
+    "worklist_deadline_days": (int, 7),
+    "worklist_deadline_points": (int, 1000),
+    "worklist_points_per_100_eur": ((int, float), 1),
+    "worklist_points_per_30_days": ((int, float), 2),
 }
 
 # What each step's query and decision logic understand: thresholds (name -> default) and letter roles
@@ -196,6 +202,10 @@ class Plan:
     continuous_weekday: int = 0
     caf_threshold_multiplier: float = 2
     caf_report_deadline_months: int = 2
+    worklist_deadline_days: int = 7
+    worklist_deadline_points: int = 1000
+    worklist_points_per_100_eur: float = 1
+    worklist_points_per_30_days: float = 2
     path: Path | None = field(default=None, compare=False)
     letters: LetterSettings = field(default_factory=LetterSettings)
 
@@ -288,7 +298,8 @@ def load_plan(path: Path | str | None = None) -> Plan:
         hour=merged["hour"], minute=merged["minute"], timezone=merged["timezone"],
         continuous_weekday=merged["continuous_weekday"],
         caf_threshold_multiplier=merged["caf_threshold_multiplier"],
-        caf_report_deadline_months=merged["caf_report_deadline_months"], path=path,
+        caf_report_deadline_months=merged["caf_report_deadline_months"],
+        **{k: merged[k] for k in merged if k.startswith("worklist_")}, path=path,
         letters=_letter_settings(reader.data.get("letters") or {}, reader.lines, reader.shown),
     )
 
@@ -339,7 +350,8 @@ class _PlanReader:
             settings[key] = value
         merged = {k: settings.get(k, default) for k, (_kind, default) in PLAN_SETTINGS.items()}
         for key in ("tolerance_cents", "plan_grace_days", "formal_notice_deadline_days",
-                    "caf_report_deadline_months"):
+                    "caf_report_deadline_months", "worklist_deadline_days", "worklist_deadline_points",
+                    "worklist_points_per_100_eur", "worklist_points_per_30_days"):
             if merged[key] < 0:
                 fail(None, (key,), "", f"{key} must not be negative")
         if not 0 <= merged["hour"] <= 23:

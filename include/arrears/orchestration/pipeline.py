@@ -160,7 +160,16 @@ def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[st
     with engine.connect() as conn:
         rows = journal.pending(conn, spec.step, spec.period)
     ids = [r["lease_id"] for r in rows]
-    return {"new": new, "pending": len(ids), "chunks": _chunks(ids)}
+    numbered = _number_in_print_order(spec, [Decision.from_dict(r["decision"]) for r in rows])
+    return {"new": new, "pending": len(ids), "chunks": _chunks(ids), "registered_numbers": numbered}
+
+
+def _number_in_print_order(spec: RunSpec, decisions: list[Decision]) -> int:
+    """Registered numbers of the run's pending registered letters, allocated in the batch's print order
+    before any chunk is rendered (rendering then finds each letter's number)."""
+    from arrears.documents.registered import allocate_in_print_order
+
+    return len(allocate_in_print_order(_engine(spec), decisions))
 
 
 def _chunks(ids: list[str]) -> list[list[str]]:
@@ -268,7 +277,7 @@ def assemble_batches(spec: RunSpec) -> dict[str, Any]:
     title = load_plan().step(spec.step).title
     results = assemble(docs, spec.output_dir / "mailroom", step=spec.step, step_title=title,
                        period=spec.period, as_of=spec.as_of_date,
-                       batch_id_prefix=f"{spec.period}-S{spec.step:02d}",
+                       batch_id_prefix=f"{spec.period}-S{spec.step:02d}-{spec.as_of_date:%Y%m%d}",
                        engine=None if spec.dry_run else _engine(spec))
     return {"batches": [_doc_dict(r) for r in results]}
 
@@ -288,11 +297,55 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
     from arrears.orchestration.step_documents import run_lists
 
     for _name, run_list in run_lists(_step_documents(spec)) if decisions else ():
-        # Whole-run lists for another service: step 6 hands files to litigation, step 14 to accounting.
+        # Whole-run lists for another service (step 6 hands its files to litigation).
         paths += write(_engine(spec), decisions, out, step_title=title, as_of=spec.as_of_date,
                        title=run_list.title, group_by=None, file_prefix=run_list.file_prefix)
+    if decisions and not spec.dry_run:
+        paths += write_accounting_list(spec, load_decisions(spec))
+    packs = write_review_packs(spec, decisions)
+    index = []
+    if paths and not spec.dry_run:
+        from arrears.documents.worklists import write_month_index
+
+        # per officer, the month's lists of every step and run (the month view links the period folder)
+        index = write_month_index(_engine(spec), settings.output_dir() / spec.period, spec.period)
     calendars = write_appointment_calendars(spec)
-    return {"worklists": len(paths), "paths": [str(p) for p in paths], "calendars": [str(p) for p in calendars]}
+    return {"worklists": len(paths), "paths": [str(p) for p in paths], "index": [str(p) for p in index],
+            "review_packs": [str(p) for p in packs], "calendars": [str(p) for p in calendars]}
+
+
+def write_review_packs(spec: RunSpec, decisions: list[Decision]) -> list[Path]:
+    """Step 11 (plan ``documents`` names ``review_pack``): one review pack per agency of the files this run
+    proposes, for the monthly litigation meeting."""
+    from arrears.config.plan import load_plan
+    from arrears.documents.review_pack import write_review_packs as write
+
+    step = load_plan().step(spec.step)
+    if "review_pack" not in step.documents or not decisions:
+        return []
+    return write(_engine(spec), decisions, spec.output_dir / "review_packs", as_of=spec.as_of_date,
+                 step_title=step.title)
+
+
+def write_accounting_list(spec: RunSpec, decisions: list[Decision]) -> list[Path]:
+    """Step 14's list for accounting (plan ``documents`` names ``accounting_list``), written once the
+    manager has answered every proposal: by the run, or later by ``arrears approve``."""
+    from arrears.config.plan import load_plan
+    from arrears.documents.write_off import write_accounting_list as write
+
+    step = load_plan().step(spec.step)
+    if "accounting_list" not in step.documents or not decisions:
+        return []
+    return write(_engine(spec), decisions, spec.output_dir / "worklists", as_of=spec.as_of_date,
+                 step=spec.step, step_title=step.title)
+
+
+def lists_after_approval(step_key: str | int, as_of: dt.date, decisions: list[Decision],
+                         db_url: str | None = None) -> list[Path]:
+    """What a manager's answer given later (``arrears approve``) lets a step write: the accounting list."""
+    spec = make_spec(step_key, as_of, run_id="approve", db_url=db_url)
+    return write_accounting_list(spec, decisions)
+
 
 
 def write_appointment_calendars(spec: RunSpec) -> list[Path]:
@@ -350,9 +403,12 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
         "recorded": parts.get("record", {}),
         "batches": parts.get("batches", {}).get("batches", []),
         "worklists": parts.get("worklists", {}).get("paths", []),
+        "worklist_index": parts.get("worklists", {}).get("index", []),
+        "review_packs": parts.get("worklists", {}).get("review_packs", []),
         "quarantined_inputs": _quarantined_inputs(),
         "output_dir": str(spec.output_dir),
     }
+    summary["deliveries"] = _deliver(spec, summary)
     write_atomic(spec.output_dir / f"summary_{_safe(spec.run_id)}.json",
                  json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -369,6 +425,18 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
              summary["cohort"], sum(summary["letters_by_type"].values()), summary["registered_letters"],
              len(failures))
     return summary
+
+
+def _deliver(spec: RunSpec, summary: dict[str, Any]) -> dict[str, Any]:
+    """E-mail each officer their list and the mailroom its batches (nothing in a dry run); never fails the run."""
+    from arrears.config.plan import load_plan
+    from arrears.orchestration.delivery import deliver_run
+
+    try:
+        return deliver_run(summary, _engine(spec), step_title=load_plan().step(spec.step).title)
+    except Exception as exc:  # noqa: BLE001 - the run's work is done; the summary says what was not sent
+        log.warning("step %s %s: deliveries failed (%s)", spec.step_id, spec.as_of, type(exc).__name__)
+        return {"sent": 0, "error": type(exc).__name__}
 
 
 def _taken_by_this_run(spec: RunSpec, decisions: list[Decision]) -> list[Decision]:

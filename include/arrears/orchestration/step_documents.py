@@ -8,7 +8,9 @@
 - one file per lease of the run (:data:`LEASE_FILES`): ``transfer_file`` (step 6), ``write_off_form``
   (step 14);
 - one list of the whole run for another service (:data:`RUN_LISTS`): ``handover_list`` (step 6 → the
-  litigation service), ``accounting_list`` (step 14 → accounting).
+  litigation service);
+- documents with a writer of their own in the pipeline (:data:`OWN_WRITERS`): ``review_pack`` (step 11, one
+  per agency for the litigation meeting), ``accounting_list`` (step 14, once the manager has answered).
 
 A new document is one entry here (``register_lease_file`` / ``register_run_list``) and its name in the
 step's ``documents`` in ``include/plan.toml`` (and in ``arrears.config.plan.KNOWN_DOCUMENTS``).
@@ -52,7 +54,11 @@ LEASE_FILES: dict[str, LeaseFile] = {
 }
 RUN_LISTS: dict[str, RunList] = {
     "handover_list": RunList("Liste de transmission au service contentieux", "handover_list"),
-    "accounting_list": RunList("Liste des passages en perte pour la comptabilité", "accounting_list"),
+}
+# name -> the pipeline function that writes it (it reads the step's ``documents`` itself)
+OWN_WRITERS: dict[str, str] = {
+    "review_pack": "arrears.orchestration.pipeline:write_review_packs",
+    "accounting_list": "arrears.orchestration.pipeline:write_accounting_list",
 }
 
 
@@ -67,7 +73,7 @@ def register_run_list(name: str, title: str, file_prefix: str) -> None:
 def _known(documents: Iterable[str]) -> list[str]:
     names = []
     for name in documents:
-        if name in BUILT_IN or name in LEASE_FILES or name in RUN_LISTS:
+        if name in BUILT_IN or name in LEASE_FILES or name in RUN_LISTS or name in OWN_WRITERS:
             names.append(name)
         else:
             log.warning("document %r of the plan file has no writer yet: not written", name)
