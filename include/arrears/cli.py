@@ -46,6 +46,10 @@ def cmd_import(args) -> int:
         print(f"import failed, nothing loaded: {exc}", file=sys.stderr)
         return 2
     print(report.summary())
+    from arrears.core.settings import database_url
+    from arrears.demo.month import forget_demo_database
+
+    forget_demo_database(args.db_url or database_url())  # imported data: a later demo must not replace it
     return 0
 
 
@@ -205,9 +209,77 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+NO_DATA = "no data: run `./dev demo` or `./dev import DIR`"
+# Commands that read the portfolio: on an empty or unmigrated database they stop with NO_DATA.
+READS_DATA = {"positions", "cohort", "decide", "run", "approve", "report"}
+
+
+class UserError(Exception):
+    """A condition the product can name: one line saying what to do, no traceback."""
+
+
+def _require_data(args) -> None:
+    """Stop before a command reads a database that has no schema, an old schema, or no leases."""
+    from sqlalchemy import inspect, text
+
+    from arrears.core.db import make_engine
+    from arrears.core.settings import database_url
+
+    url = args.db_url or database_url()
+    shown = _safe_url(url)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise UserError(f"{NO_DATA} (database: {shown}, not created yet)")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            if "leases" not in tables:
+                raise UserError(f"{NO_DATA} (database: {shown}, not migrated)")
+            if _schema_behind(conn):
+                raise UserError(f"the schema of {shown} is out of date: run `./dev migrate`")
+            if conn.execute(text("select count(*) from leases")).scalar_one() == 0:
+                raise UserError(f"{NO_DATA} (database: {shown}, no leases)")
+    finally:
+        engine.dispose()
+
+
+def _schema_behind(conn) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from arrears.core.db import alembic_config
+
+    heads = set(ScriptDirectory.from_config(alembic_config(str(conn.engine.url))).get_heads())
+    return set(MigrationContext.configure(conn).get_current_heads()) != heads
+
+
+def _missing_table(exc: Exception) -> bool:
+    """A database error that says a table is missing (SQLite's "no such table", PostgreSQL's 42P01)."""
+    orig = getattr(exc, "orig", None)
+    return "no such table" in str(orig) or getattr(orig, "sqlstate", None) == "42P01"
+
+
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from arrears.config.plan import PlanError
+
     args = build_parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        if args.command in READS_DATA:
+            _require_data(args)
+        return args.func(args) or 0
+    except UserError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except PlanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DBAPIError as exc:
+        if not _missing_table(exc):
+            raise
+        print(NO_DATA, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

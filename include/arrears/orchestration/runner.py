@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
+import warnings
 from functools import lru_cache
 
 from arrears.core.settings import PROJECT_ROOT
@@ -28,6 +29,8 @@ def _dagbag():
     os.environ.setdefault("ARREARS_RENDER_WORKERS", str(min(2, os.cpu_count() or 1)))
     airflow_env.configure()
     airflow_env.ensure_metadata_db()
+    # dag.test imports Starlette's test client, whose deprecation notice would read like a problem of the run.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
