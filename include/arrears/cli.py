@@ -35,13 +35,15 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from arrears.core import progress
     from arrears.core.db import migrate
     from arrears.ingest.importer import ImportError_, import_dir
 
     migrate(args.db_url)
     engine = _engine(args)
     try:
-        report = import_dir(engine, Path(args.directory), quarantine_dir=args.quarantine_dir)
+        report = import_dir(engine, Path(args.directory), quarantine_dir=args.quarantine_dir,
+                            progress=progress.emit)
     except ImportError_ as exc:
         print(f"import failed, nothing loaded: {exc}", file=sys.stderr)
         return 2
@@ -115,11 +117,17 @@ def cmd_demo(args) -> int:
 
 
 def cmd_report(args) -> int:
+    import time
+
+    from arrears.core import progress
     from arrears.report.monthly import write_report
 
+    started = time.perf_counter()
+    progress.emit(f"KPI report {args.month}: computing the figures, then HTML, PDF, CSV and XLSX")
     paths = write_report(_engine(args), args.month, out_dir=args.out)
     for path in paths:
         print(path)
+    progress.emit(f"KPI report {args.month}: {len(paths)} files in {progress.duration(time.perf_counter() - started)}")
     return 0
 
 

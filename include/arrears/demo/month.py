@@ -21,8 +21,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from arrears.core import settings
+from arrears.core import progress, settings
 from arrears.core.files import ensure_dir
+from arrears.core.progress import duration, remaining
 
 
 class DemoRefused(Exception):
@@ -123,7 +124,7 @@ def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps
     migrate(url)
     engine = make_engine(url)
     print(f"demo portfolio: {leases} leases, seed {seed}")
-    figures = seed_demo(engine, leases=leases, seed=seed, echo=False)
+    figures = seed_demo(engine, leases=leases, seed=seed, echo=False, progress=progress.emit)
     for key, value in figures.items():
         if not isinstance(value, dict):
             print(f"  {key}: {value}")
@@ -135,8 +136,13 @@ def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps
     plan = load_plan()
     totals: Counter = Counter()
     failed = []
-    for day, number in month_runs(month):
+    runs = month_runs(month)
+    runs_started = time.perf_counter()
+    for index, (day, number) in enumerate(runs):
         step = plan.step(number)
+        elapsed = time.perf_counter() - runs_started
+        progress.emit(f"run {index + 1}/{len(runs)}: {day} step {number} ({duration(elapsed)} elapsed, "
+                      f"{remaining(elapsed, index, len(runs))} for the month)")
         if step.needs_approval:
             lease_ids = [d.lease_id for d in decide_step(engine, number, day)]
             record_answers(engine, number, day.isoformat()[:7], lease_ids, [], "manager (demo)")
