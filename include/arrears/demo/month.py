@@ -106,6 +106,17 @@ def month_runs(month: str) -> list[tuple[dt.date, int]]:
 
 
 def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps_only: bool = False) -> int:
+    configured = os.environ.get("ARREARS_DB_URL")
+    try:
+        return _run_demo(leases, seed, month, steps_only)
+    finally:  # the demo's runs read its database; the caller's setting comes back afterwards
+        if configured is None:
+            os.environ.pop("ARREARS_DB_URL", None)
+        else:
+            os.environ["ARREARS_DB_URL"] = configured
+
+
+def _run_demo(leases: int, seed: int, month: str, steps_only: bool) -> int:
     try:
         url = os.environ.get("ARREARS_DEMO_DB_URL") or _reset_demo_state(month)
     except DemoRefused as exc:
