@@ -98,7 +98,11 @@ def cmd_decide(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from arrears.core import progress
     from arrears.orchestration.runner import run_step
+
+    progress.emit(f"step {args.step} at {args.as_of}: running its DAG through Airflow (dag.test); "
+                  "a line per rendered chunk follows")
 
     return run_step(args.step, args.as_of, dry_run=args.dry_run)
 
