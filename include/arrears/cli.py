@@ -103,7 +103,6 @@ def cmd_run(args) -> int:
 
     progress.emit(f"step {args.step} at {args.as_of}: running its DAG through Airflow (dag.test); "
                   "a line per rendered chunk follows")
-
     return run_step(args.step, args.as_of, dry_run=args.dry_run)
 
 
