@@ -149,6 +149,11 @@ def build_step_dag(step):
     return step_dag()
 
 
+def _manager_asked(request: dict) -> bool:
+    """Whether the approval gate asks a manager (some leases wait and not every answer is recorded yet)."""
+    return bool(request["lease_ids"]) and not request["answered"]
+
+
 def approval_gate(step, spec, decided):
     """Ask a manager which leases to approve, unless every answer is already recorded (``arrears approve``).
 
@@ -165,9 +170,7 @@ def approval_gate(step, spec, decided):
 
     @task.branch
     def need_manager(request: dict) -> str:
-        if request["answered"] or not request["lease_ids"]:
-            return "collect_approvals"
-        return "wait_for_manager"
+        return "wait_for_manager" if _manager_asked(request) else "collect_approvals"
 
     @task
     def options(request: dict) -> list:
@@ -178,7 +181,10 @@ def approval_gate(step, spec, decided):
         from arrears.orchestration import pipeline
 
         ctx = get_current_context()
-        answers = ctx["ti"].xcom_pull(task_ids="wait_for_manager", map_indexes=0, default=None)
+        # Pull the manager's answer only when the question was asked: pulling a skipped task's XCom logs an
+        # "[error] XCom not found" line in a successful run.
+        answers = (ctx["ti"].xcom_pull(task_ids="wait_for_manager", map_indexes=0, default=None)
+                   if _manager_asked(request) else None)
         return pipeline.collect_approvals(pipeline.RunSpec.from_dict(spec), request, answers)
 
     request = approval_request(spec, decided)

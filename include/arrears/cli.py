@@ -34,17 +34,23 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from arrears.core import progress
     from arrears.core.db import migrate
     from arrears.ingest.importer import ImportError_, import_dir
 
     migrate(args.db_url)
     engine = _engine(args)
     try:
-        report = import_dir(engine, Path(args.directory), quarantine_dir=args.quarantine_dir)
+        report = import_dir(engine, Path(args.directory), quarantine_dir=args.quarantine_dir,
+                            progress=progress.emit)
     except ImportError_ as exc:
         print(f"import failed, nothing loaded: {exc}", file=sys.stderr)
         return 2
     print(report.summary())
+    from arrears.core.settings import database_url
+    from arrears.demo.month import forget_demo_database
+
+    forget_demo_database(args.db_url or database_url())  # imported data: a later demo must not replace it
     return 0
 
 
@@ -91,8 +97,11 @@ def cmd_decide(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from arrears.core import progress
     from arrears.orchestration.runner import run_step
 
+    progress.emit(f"step {args.step} at {args.as_of}: running its DAG through Airflow (dag.test); "
+                  "a line per rendered chunk follows")
     return run_step(args.step, args.as_of, dry_run=args.dry_run, db_url=args.db_url)
 
 
@@ -112,11 +121,17 @@ def cmd_demo(args) -> int:
 
 
 def cmd_report(args) -> int:
+    import time
+
+    from arrears.core import progress
     from arrears.report.monthly import write_report
 
+    started = time.perf_counter()
+    progress.emit(f"KPI report {args.month}: computing the figures, then HTML, PDF, CSV and XLSX")
     paths = write_report(_engine(args), args.month, out_dir=args.out)
     for path in paths:
         print(path)
+    progress.emit(f"KPI report {args.month}: {len(paths)} files in {progress.duration(time.perf_counter() - started)}")
     return 0
 
 
@@ -206,14 +221,82 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+NO_DATA = "no data: run `./dev demo` or `./dev import DIR`"
+# Commands that read the portfolio: on an empty or unmigrated database they stop with NO_DATA.
+READS_DATA = {"positions", "cohort", "decide", "run", "approve", "report"}
+
+
+class UserError(Exception):
+    """A condition the product can name: one line saying what to do, no traceback."""
+
+
+def _require_data(args) -> None:
+    """Stop before a command reads a database that has no schema, an old schema, or no leases."""
+    from sqlalchemy import inspect, text
+
+    from arrears.core.db import make_engine
+    from arrears.core.settings import database_url
+
+    url = args.db_url or database_url()
+    shown = _safe_url(url)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise UserError(f"{NO_DATA} (database: {shown}, not created yet)")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            if "leases" not in tables:
+                raise UserError(f"{NO_DATA} (database: {shown}, not migrated)")
+            if _schema_behind(conn):
+                raise UserError(f"the schema of {shown} is out of date: run `./dev migrate`")
+            if conn.execute(text("select count(*) from leases")).scalar_one() == 0:
+                raise UserError(f"{NO_DATA} (database: {shown}, no leases)")
+    finally:
+        engine.dispose()
+
+
+def _schema_behind(conn) -> bool:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from arrears.core.db import alembic_config
+
+    heads = set(ScriptDirectory.from_config(alembic_config(str(conn.engine.url))).get_heads())
+    return set(MigrationContext.configure(conn).get_current_heads()) != heads
+
+
+def _missing_table(exc: Exception) -> bool:
+    """A database error that says a table is missing (SQLite's "no such table", PostgreSQL's 42P01)."""
+    orig = getattr(exc, "orig", None)
+    return "no such table" in str(orig) or getattr(orig, "sqlstate", None) == "42P01"
+
+
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import DBAPIError
+
+    from arrears.config.plan import PlanError
+
     args = build_parser().parse_args(argv)
     args.db_url_given = args.db_url
     if args.func not in (cmd_demo, cmd_demo_data, cmd_ui):
         from arrears.core.settings import database_url
 
         args.db_url = database_url(args.db_url)  # resolved once here, then passed down to every command
-    return args.func(args) or 0
+    try:
+        if args.command in READS_DATA:
+            _require_data(args)
+        return args.func(args) or 0
+    except UserError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except PlanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DBAPIError as exc:
+        if not _missing_table(exc):
+            raise
+        print(NO_DATA, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -25,10 +25,11 @@ from arrears.demo.portfolio import (
 
 
 def seed_demo(engine, leases: int = 5000, seed: int = 2025, workdir: Path | None = None,
-              as_of: dt.date = DEFAULT_AS_OF, echo: bool = True) -> dict[str, Any]:
+              as_of: dt.date = DEFAULT_AS_OF, echo: bool = True, progress=None) -> dict[str, Any]:
     """Write the demo CSVs into ``workdir`` (default ``var/demo-csv``), import them with the real
     importer, return the portfolio's figures (counts and amounts only, never a name) and print them
-    when ``echo``. Raises ``arrears.ingest.importer.ImportError_`` when the import fails as a whole."""
+    when ``echo``. Raises ``arrears.ingest.importer.ImportError_`` when the import fails as a whole.
+    ``progress`` (e.g. ``print``) gets the importer's line per file."""
     from arrears.core import settings
     from arrears.ingest.importer import import_dir
 
@@ -36,7 +37,7 @@ def seed_demo(engine, leases: int = 5000, seed: int = 2025, workdir: Path | None
     portfolio = generate(leases, seed, as_of)
     tally = _Tally(as_of)
     rows = write_portfolio(workdir, portfolio, tally.add)
-    report = import_dir(engine, workdir)
+    report = import_dir(engine, workdir, progress=progress)
     quarantined = sum(f.quarantined for f in report.files.values())
     figures: dict[str, Any] = {
         "leases": tally.leases,

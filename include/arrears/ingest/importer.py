@@ -441,13 +441,42 @@ class _Loader:
 # --------------------------------------------------------------------------------------------------
 
 
+class _ImportProgress:
+    """A line per file read: rows read and quarantined, files and bytes done, time left at the pace so far."""
+
+    def __init__(self, plans: list[_FilePlan], emit: Callable[[str], None]):
+        import time
+
+        self.emit = emit
+        self.sizes = {p.report.name: p.report.path.stat().st_size for p in plans}
+        self.total = sum(self.sizes.values()) or 1
+        self.done = 0
+        self.files = 0
+        self.started = time.perf_counter()
+
+    def file_done(self, plan: _FilePlan) -> None:
+        import time
+
+        from arrears.core.progress import count, duration, remaining
+
+        self.done += self.sizes[plan.report.name]
+        self.files += 1
+        elapsed = time.perf_counter() - self.started
+        report = plan.report
+        self.emit(f"  read {report.name:<22} {count(report.read):>10} rows ({count(report.quarantined)} to "
+                  f"quarantine), file {self.files}/{len(self.sizes)}, {duration(elapsed)} elapsed, "
+                  f"{remaining(elapsed, self.done, self.total)}")
+
+
 def import_dir(engine: Engine, directory: Path | str,
-               quarantine_dir: Path | str | None = None) -> ImportReport:
+               quarantine_dir: Path | str | None = None,
+               progress: Callable[[str], None] | None = None) -> ImportReport:
     """Import the DATA.md CSV files of ``directory`` (absent files are skipped and reported).
 
     Rejected rows go to ``quarantine_dir`` (default ``<directory>/quarantine``), one CSV per input file.
     Raises ``ImportError_`` when a file cannot be read as a whole or the database refuses the load; then
-    nothing is loaded.
+    nothing is loaded. ``progress`` (e.g. ``print``) gets a line per file read, with the rows and an
+    estimate of the time left (by bytes).
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -479,9 +508,12 @@ def import_dir(engine: Engine, directory: Path | str,
     try:
         with engine.begin() as conn:
             loader = _Loader(conn, qdir)
+            ticker = _ImportProgress(plans, progress) if progress else None
             for plan, quarantine in zip(plans, quarantines, strict=True):
                 current = plan.spec.file_name
                 loader.load(plan, quarantine)
+                if ticker:
+                    ticker.file_done(plan)
     except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:  # the driver's own: during COPY
         for quarantine in quarantines:
             quarantine.abort()

@@ -153,6 +153,7 @@ def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[st
         decisions = [d for d in decisions if d.lease_id in allowed]
     if spec.dry_run:
         ids = [d.lease_id for d in decisions]
+        _note_render_plan(spec, ids)
         return {"new": 0, "pending": len(ids), "chunks": _chunks(ids)}
     engine = _engine(spec)
     with engine.begin() as conn:
@@ -161,6 +162,7 @@ def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[st
         rows = journal.pending(conn, spec.step, spec.period)
     ids = [r["lease_id"] for r in rows]
     numbered = _number_in_print_order(spec, [Decision.from_dict(r["decision"]) for r in rows])
+    _note_render_plan(spec, ids)
     return {"new": new, "pending": len(ids), "chunks": _chunks(ids), "registered_numbers": numbered}
 
 
@@ -217,8 +219,43 @@ def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
                 journal.mark_rendered(conn, rows[decision.lease_id]["journal_id"],
                                       doc and doc["document_id"], doc and doc.get("number"))
     chunk_name = f"rendered_{_safe(lease_ids[0]) if lease_ids else 'empty'}.json"
-    write_atomic(spec.work_dir / chunk_name, json.dumps({"documents": rendered, "failures": failures}))
+    write_atomic(spec.work_dir / chunk_name, json.dumps({"documents": rendered, "failures": failures,
+                                                         "leases": len(lease_ids)}))
+    _report_render_progress(spec)
     return {"letters": len(rendered), "files": extra, "failures": len(failures)}
+
+
+def _note_render_plan(spec: RunSpec, ids: list[str]) -> None:
+    """What the rendering tasks will do (chunks, leases) and when it started: the basis of their progress."""
+    import time
+
+    write_atomic(spec.work_dir / "render_plan.json", json.dumps(
+        {"chunks": len(_chunks(ids)), "leases": len(ids), "started": time.time()}))
+
+
+def _report_render_progress(spec: RunSpec) -> None:
+    """One line per rendered chunk: chunks and leases done out of the run's total, documents, time left."""
+    import time
+
+    from arrears.core import progress
+
+    plan_path = spec.work_dir / "render_plan.json"
+    if not plan_path.exists():
+        return
+    plan = json.loads(plan_path.read_text(encoding="utf-8"))
+    chunks = leases = documents = failures = 0
+    for path in spec.work_dir.glob("rendered_*.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        chunks += 1
+        leases += data.get("leases", 0)
+        documents += len(data["documents"])
+        failures += len(data["failures"])
+    elapsed = time.time() - plan["started"]
+    progress.emit(
+        f"  step {spec.step} {spec.as_of}: rendered chunk {chunks}/{plan['chunks']}, "
+        f"{progress.count(leases)}/{progress.count(plan['leases'])} leases, {progress.count(documents)} letters"
+        + (f", {failures} failed" if failures else "")
+        + f", {progress.duration(elapsed)} elapsed, {progress.remaining(elapsed, leases, plan['leases'])}")
 
 
 def _doc_dict(doc) -> dict[str, Any]:
