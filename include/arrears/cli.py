@@ -115,7 +115,8 @@ def cmd_approve(args) -> int:
 def cmd_demo(args) -> int:
     from arrears.demo.month import run_demo
 
-    # The demo uses its own embedded database unless --db-url names one (ARREARS_DB_URL never applies).
+    # --db-url names the database to seed; otherwise the default embedded one (var/arrears.db), or
+    # var/demo/arrears.db when a database is configured (the demo never touches a configured database).
     return run_demo(leases=args.leases, seed=args.seed, month=args.month, steps_only=args.seed_only,
                     db_url=args.db_url_given)
 
