@@ -107,9 +107,12 @@ def cmd_run(args) -> int:
 
 def cmd_approve(args) -> int:
     from arrears.act.approvals import approve_cli
+    from arrears.orchestration.pipeline import lists_after_approval
 
     return approve_cli(args.step, args.as_of, lease_ids=args.lease_ids, approve_all=args.all,
-                       reject=args.reject, author=args.author, db_url=args.db_url)
+                       reject=args.reject, author=args.author, db_url=args.db_url,
+                       after_answers=lambda decisions: lists_after_approval(args.step, args.as_of, decisions,
+                                                                            args.db_url))
 
 
 def cmd_demo(args) -> int:

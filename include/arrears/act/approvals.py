@@ -49,8 +49,9 @@ def record_answers(engine: Engine, step: int, period: str, approved: Iterable[st
 
 
 def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_all: bool, reject: bool,
-                author: str | None, db_url: str | None) -> int:
-    """``arrears approve STEP --as-of D (--all | LEASE_ID…) [--reject]``: what a manager answers in the UI."""
+                author: str | None, db_url: str | None, after_answers=None) -> int:
+    """``arrears approve STEP --as-of D (--all | LEASE_ID…) [--reject]``: what a manager answers in the UI.
+    ``after_answers(decisions)`` writes what the answers let the step write (step 14's accounting list)."""
     from arrears.config.plan import load_plan
     from arrears.core.db import make_engine
     from arrears.decide.steps import decide_step
@@ -83,9 +84,7 @@ def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_
     answered = answer_waiting_requests(step.id, period, recorded_answers(engine, step.number, period), author)
     if answered:
         print(f"answered {answered} approval request(s) waiting in Airflow for {step.id}")
-    from arrears.orchestration.pipeline import lists_after_approval
-
-    for path in lists_after_approval(step.number, as_of, decisions, db_url):
+    for path in (after_answers(decisions) if after_answers else ()):
         print(f"written: {path}")
     return 0
 

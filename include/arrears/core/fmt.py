@@ -118,3 +118,24 @@ def month_fr(value: dt.date | str) -> str:
 def whole_percent_fr(value: Any) -> str:
     """``35 %`` — a whole percentage with a plain space, as the reasons shown to officers quote a rate."""
     return percent_fr(value, 0, space=" ")
+
+def nbsp(value: Any) -> str:
+    """Spaces → no-break spaces: a date, a phone number, an amount or a legal reference never splits."""
+    return str(value).replace(" ", NBSP)
+
+
+def phone_fr(value: str | None) -> str:
+    """``04 72 00 00 11`` that never breaks across lines."""
+    return nbsp((value or "").strip())
+
+
+def months_fr(value: Any) -> str:
+    """``7 mois``, ``7,5 mois`` (one decimal, none when whole)."""
+    tenths = int((Decimal(str(value)) * 10).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    text = f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths // 10},{tenths % 10}"
+    return f"{text}{NBSP}mois"
+
+
+def day_fr(value: dt.date) -> str:
+    """``mardi 16 septembre 2025`` (no-break spaces)."""
+    return nbsp(f"{format_date(value, format='EEEE', locale=LOCALE)} {date_fr(value)}")

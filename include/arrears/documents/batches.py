@@ -10,7 +10,7 @@ letters of each class by postcode then addressee name (foreign addresses last), 
 and, for registered letters, the deposit list (liste de dépôt: line, registered number, addressee,
 postcode, town, R level, acknowledgement requested) as PDF and as CSV (``;``, UTF-8 with BOM for Excel).
 Letters going abroad form their own batch (international postage). Registered numbers were allocated in
-this print order (``registered.allocate_in_print_order``): the cover gives the first and last number and
+this print order (``numbering.allocate_in_print_order``): the cover gives the first and last number and
 any gap. File names carry the run date (``batch_id_prefix``) and a batch file is never replaced: a later
 run of the same date writes a complement batch (``…-2``). Files are written atomically, mode 0600, into
 ``out_dir/batches/``.

@@ -18,11 +18,11 @@ from sqlalchemy import Connection, select
 
 from arrears.core import models as m
 from arrears.core.calendar import add_months, month_end, next_business_day
-from arrears.core.fmt import date_fr
+from arrears.core.fmt import date_fr, nbsp, phone_fr
 from arrears.core.ledger import balance_at, effective_on
 from arrears.decide.decision import LETTER_TYPES, PROFILES, Decision
 from arrears.documents.address import AddressBlock, AddressError, address_block, name_line
-from arrears.documents.render import NBSP, RenderError
+from arrears.documents.render import RenderError
 
 STATEMENT_MONTHS = 12
 DEFAULT_DEADLINE_DAYS = 8
@@ -45,36 +45,6 @@ CIVILITY_SALUTATION = {"M.": "Monsieur", "M": "Monsieur", "MR": "Monsieur", "MON
                        "MME": "Madame", "MADAME": "Madame", "MLLE": "Madame", "MADEMOISELLE": "Madame"}
 
 
-def nbsp(value: Any) -> str:
-    """Spaces → no-break spaces: a date, a phone number, an amount or a legal reference never splits."""
-    return str(value).replace(" ", NBSP)
-
-
-def phone_fr(value: str | None) -> str:
-    """``04 72 00 00 11`` that never breaks across lines."""
-    return nbsp((value or "").strip())
-
-
-def months_fr(value: Any) -> str:
-    """``7 mois``, ``7,5 mois`` (one decimal, none when whole)."""
-    tenths = round(float(value) * 10)
-    text = f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths // 10},{tenths % 10}"
-    return f"{text}{NBSP}mois"
-
-
-def day_fr(value: dt.date) -> str:
-    """``mardi 16 septembre 2025`` (no-break spaces)."""
-    from babel.dates import format_date
-
-    return nbsp(f"{format_date(value, format='EEEE', locale='fr_FR')} {date_fr(value)}")
-
-
-def register_filters(env) -> None:
-    """The letters' own filters, added to the process-wide Jinja environment."""
-    env.filters.setdefault("nbsp", nbsp)
-    env.filters.setdefault("day_fr", day_fr)
-    env.filters.setdefault("months_fr", months_fr)
-    env.filters.setdefault("phone", phone_fr)
 
 
 def agreement(holders: list[dict]) -> dict[str, str]:

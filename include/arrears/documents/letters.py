@@ -35,7 +35,7 @@ from arrears.core import models as m
 from arrears.core.files import ensure_dir, write_atomic
 from arrears.decide.decision import Decision
 from arrears.documents.address import AddressError
-from arrears.documents.context import document_id_for, letter_context, register_filters, registered_fields
+from arrears.documents.context import document_id_for, letter_context, registered_fields
 from arrears.documents.registered import RegisteredRangeError, allocate, ensure_ranges
 from arrears.documents.render import RenderError, html_document, jinja_env, render_html
 
@@ -275,7 +275,6 @@ def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir:
     if isinstance(engine, str):
         engine = engine_for(engine)
     landlord = landlord or load_landlord()
-    register_filters(jinja_env())
     batch_size = max(1, int(batch_size))
     letters_dir = ensure_dir(Path(out_dir) / "letters")
     result = RenderResult(dry_run=dry_run)

@@ -15,7 +15,19 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from arrears.core.fmt import LOCALE, NBSP, date_fr, eur, month_fr, number_fr, percent_fr  # noqa: F401 (filters)
+from arrears.core.fmt import (  # noqa: F401 (filters)
+    LOCALE,
+    NBSP,
+    date_fr,
+    day_fr,
+    eur,
+    month_fr,
+    months_fr,
+    nbsp,
+    number_fr,
+    percent_fr,
+    phone_fr,
+)
 from arrears.core.settings import PROJECT_ROOT
 
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -35,7 +47,8 @@ def jinja_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(eur=eur, date_fr=date_fr, month_fr=month_fr, number_fr=number_fr, percent_fr=percent_fr)
+    env.filters.update(eur=eur, date_fr=date_fr, month_fr=month_fr, number_fr=number_fr, percent_fr=percent_fr,
+                       nbsp=nbsp, day_fr=day_fr, months_fr=months_fr, phone=phone_fr)
     return env
 
 

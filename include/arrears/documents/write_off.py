@@ -109,7 +109,7 @@ ACCOUNTING_COLUMNS: tuple[tuple[str, str, int, str], ...] = (
 def accounting_rows(conn, decisions, answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per approved write-off of ``decisions`` (``answers``: lease → approval row)."""
     from arrears.documents.transfer import living_holders, person_name, read_lease, read_tenants
-    from arrears.documents.worklists import read_last_payments
+    from arrears.documents.worklist_reads import read_last_payments
 
     approved = [d for d in decisions if (answers.get(d.lease_id) or {}).get("approved")]
     if not approved:

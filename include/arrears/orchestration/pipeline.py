@@ -169,7 +169,7 @@ def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[st
 def _number_in_print_order(spec: RunSpec, decisions: list[Decision]) -> int:
     """Registered numbers of the run's pending registered letters, allocated in the batch's print order
     before any chunk is rendered (rendering then finds each letter's number)."""
-    from arrears.documents.registered import allocate_in_print_order
+    from arrears.documents.numbering import allocate_in_print_order
 
     return len(allocate_in_print_order(_engine(spec), decisions))
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from arrears.decide.decision import Decision, LetterOrder
 from arrears.documents.batches import assemble_batches
 from arrears.documents.letters import render_letters
-from arrears.documents.registered import allocate_in_print_order, number_gaps, serial_of
+from arrears.documents.numbering import allocate_in_print_order
+from arrears.documents.registered import number_gaps, serial_of
 from factories import Portfolio
 from pypdf import PdfReader
 from sqlalchemy import text
