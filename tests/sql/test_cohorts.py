@@ -45,7 +45,8 @@ def test_successive_months():
 
 def test_step_1_small_balances(engine):
     p = Portfolio(engine)
-    for lease, amount in (("in_9999", 99_99), ("out_10000", 100_00), ("out_zero", 0), ("in_one_cent", 1)):
+    for lease, amount in (("in_9999", 99_99), ("out_10000", 100_00), ("out_zero", 0), ("out_one_cent", 1),
+                          ("out_at_tolerance", 10_00), ("in_above_tolerance", 10_01)):
         p.lease(lease)
         if amount:
             p.charge(lease, "2025-08-01", amount)
@@ -61,7 +62,16 @@ def test_step_1_small_balances(engine):
     p.lease("in_ends_day_after", end_on="2025-09-02")     # still in place at D
     p.charge("in_ends_day_after", "2025-08-01", 50_00)
     p.commit()
-    assert cohort(engine, 1, "2025-09-01") == ["in_9999", "in_ends_day_after", "in_one_cent"]
+    # Arrears age (revision 5): 15 days is enough, 14 is not; the quittance falling due on D is not a residual.
+    p.lease("in_age_15_days")
+    p.charge("in_age_15_days", "2025-08-17", 50_00)
+    p.lease("out_age_14_days")
+    p.charge("out_age_14_days", "2025-08-18", 50_00)
+    p.lease("out_due_today", rent=80_00, charges=0)
+    p.charge("out_due_today", "2025-09-01", 80_00)
+    p.commit()
+    assert cohort(engine, 1, "2025-09-01") == ["in_9999", "in_above_tolerance", "in_age_15_days",
+                                               "in_ends_day_after"]
     frame = cohort_frame(engine, "small_balances", day("2025-09-01"))
     assert tuple(frame.columns[: len(COHORT_COLUMNS)]) == COHORT_COLUMNS
     row = frame.set_index("lease_id").loc["in_9999"]

@@ -41,12 +41,13 @@ PLAN_SETTINGS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "continuous_weekday": (int, 0),
     "caf_threshold_multiplier": ((int, float), 2),
     "caf_report_deadline_months": (int, 2),
+    "late_payment_grace_days": (int, 10),
 }
 
 # What each step's query and decision logic understand: thresholds (name -> default) and letter roles
 # (role -> default template). A key the step does not know is an error (a typo would otherwise be ignored).
 STEP_THRESHOLDS: dict[int, dict[str, int | float]] = {
-    1: {"max_balance_cents": 10000},
+    1: {"max_balance_cents": 10000, "min_arrears_age_days": 15},
     2: {"recent_action_days": 90},
     3: {"min_balance_cents": 150000, "no_contact_days": 30, "convocation_answer_days": 15},
     4: {},
@@ -169,6 +170,7 @@ class Plan:
     continuous_weekday: int = 0
     caf_threshold_multiplier: float = 2
     caf_report_deadline_months: int = 2
+    late_payment_grace_days: int = 10
     path: Path | None = field(default=None, compare=False)
 
     def step(self, key: str | int) -> StepSpec:
@@ -275,7 +277,7 @@ def load_plan(path: Path | str | None = None) -> Plan:
         settings[key] = value
     merged = {k: settings.get(k, default) for k, (_kind, default) in PLAN_SETTINGS.items()}
     for key in ("tolerance_cents", "plan_grace_days", "formal_notice_deadline_days",
-                "caf_report_deadline_months"):
+                "caf_report_deadline_months", "late_payment_grace_days"):
         if merged[key] < 0:
             fail(None, (key,), "", f"{key} must not be negative")
     if not 0 <= merged["hour"] <= 23:
@@ -422,7 +424,8 @@ def load_plan(path: Path | str | None = None) -> Plan:
         hour=merged["hour"], minute=merged["minute"], timezone=merged["timezone"],
         continuous_weekday=merged["continuous_weekday"],
         caf_threshold_multiplier=merged["caf_threshold_multiplier"],
-        caf_report_deadline_months=merged["caf_report_deadline_months"], path=path,
+        caf_report_deadline_months=merged["caf_report_deadline_months"],
+        late_payment_grace_days=merged["late_payment_grace_days"], path=path,
     )
 
 

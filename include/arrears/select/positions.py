@@ -63,13 +63,15 @@ def _add_months(first_of_month: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def window_parameters(as_of: dt.date, *, tolerance_cents: int, grace_days: int) -> dict[str, Any]:
+def window_parameters(as_of: dt.date, *, tolerance_cents: int, grace_days: int,
+                      late_grace_days: int = 10) -> dict[str, Any]:
     """The bind parameters of the positions query at D = ``as_of`` (dates computed here, not in SQL)."""
     month_start = as_of.replace(day=1)
     params: dict[str, Any] = {
         "as_of": as_of,
         "tolerance_cents": int(tolerance_cents),
         "grace_cutoff": as_of - dt.timedelta(days=int(grace_days)),
+        "late_grace_days": int(late_grace_days),
     }
     # me12 = last day of the month before D's month; me00 = the month end 12 months before it.
     for k in range(13):
@@ -77,11 +79,15 @@ def window_parameters(as_of: dt.date, *, tolerance_cents: int, grace_days: int) 
     # mb0 … mb5: first days of the 6 months before D's month; mb6: first day of D's month.
     for k in range(7):
         params[f"mb{k}"] = _add_months(month_start, k - 6)
+    for k in range(6):  # lengths of those 6 months: a grace date past the last day cannot make it late
+        params[f"days{k}"] = (params[f"mb{k + 1}"] - params[f"mb{k}"]).days
     return params
 
 
 def _query(params: dict[str, Any]):
     binds = [bindparam(name, type_=Date) for name, value in params.items() if isinstance(value, dt.date)]
+    binds += [bindparam(name, type_=Integer) for name in params if name.startswith("days")]
+    binds += [bindparam("late_grace_days", type_=Integer)]
     binds += [bindparam("tolerance_cents", type_=BigInteger), bindparam("all_leases", type_=Boolean),
               bindparam("lease_ids", expanding=True, type_=String)]
     return text(load_sql("positions/lease_positions")).bindparams(*binds).columns(
@@ -143,14 +149,21 @@ def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
 
 
 def position_rows(conn: Connection, as_of: dt.date, lease_ids: Sequence[str] | None = None, *,
-                  tolerance_cents: int | None = None, grace_days: int | None = None) -> list[dict[str, Any]]:
+                  tolerance_cents: int | None = None, grace_days: int | None = None,
+                  late_grace_days: int | None = None) -> list[dict[str, Any]]:
     """The figures of every lease (or of ``lease_ids``) at ``as_of``, as dicts keyed by ``COLUMNS``.
 
-    Sorted by lease_id (code-point order, the same on both back-ends).
+    Sorted by lease_id (code-point order, the same on both back-ends). ``late_grace_days`` (the payment
+    grace of "month paid late") defaults to the plan file's ``late_payment_grace_days``.
     """
     tolerance = DEFAULTS.tolerance_cents if tolerance_cents is None else int(tolerance_cents)
     grace = DEFAULTS.plan_grace_days if grace_days is None else int(grace_days)
-    params = window_parameters(as_of, tolerance_cents=tolerance, grace_days=grace)
+    if late_grace_days is None:
+        from arrears.config.plan import load_plan
+
+        late_grace_days = load_plan().late_payment_grace_days
+    params = window_parameters(as_of, tolerance_cents=tolerance, grace_days=grace,
+                               late_grace_days=late_grace_days)
     query = _query(params)
     if lease_ids is None:
         batches: Iterable[dict[str, Any]] = [{"all_leases": True, "lease_ids": []}]
@@ -165,7 +178,8 @@ def position_rows(conn: Connection, as_of: dt.date, lease_ids: Sequence[str] | N
 
 
 def compute_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | None = None, *,
-                      tolerance_cents: int | None = None, grace_days: int | None = None) -> pd.DataFrame:
+                      tolerance_cents: int | None = None, grace_days: int | None = None,
+                      late_grace_days: int | None = None) -> pd.DataFrame:
     """One row per lease (all leases, or ``lease_ids``), sorted by lease_id, with the columns of
     ``LeasePosition``: the derived figures of DATA.md at D = ``as_of``.
 
@@ -175,7 +189,8 @@ def compute_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | N
     ``tolerance_cents`` and ``grace_days`` default to ``arrears.core.settings.DEFAULTS``.
     """
 
-    rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days)
+    rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days,
+                         late_grace_days=late_grace_days)
     return _frame(rows)
 
 
@@ -209,10 +224,12 @@ def positions_frame(conn: Connection, as_of: dt.date, **options: Any) -> pd.Data
 
 
 def store_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | None = None, *,
-                    tolerance_cents: int | None = None, grace_days: int | None = None) -> int:
+                    tolerance_cents: int | None = None, grace_days: int | None = None,
+                    late_grace_days: int | None = None) -> int:
     """Replace the ``lease_positions`` rows of ``as_of`` (all of them, or those of ``lease_ids``) with
     freshly computed figures, in the caller's transaction. Returns the number of rows written."""
-    rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days)
+    rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days,
+                         late_grace_days=late_grace_days)
     table = LeasePosition.__table__
     if lease_ids is None:
         conn.execute(delete(table).where(table.c.as_of == as_of))
