@@ -42,6 +42,14 @@ PLAN_SETTINGS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "caf_threshold_multiplier": ((int, float), 2),
     "caf_report_deadline_months": (int, 2),
     "late_payment_grace_days": (int, 10),
+    # Contact policy (revision 5): ladder levels per letter type, spacing, same-date order of the steps.
+    "letter_spacing_days": (int, 10),
+    "registered_letter_level": (int, 3),
+    "same_date_order": (list, [3, 2, 10, 7, 4, 12, 11, 9, 5]),
+    "letter_ladder": (dict, {"friendly_reminder": 1, "new_tenant": 1, "late_payment": 1, "convocation": 2,
+                             "repeat_debtor": 2, "broken_plan_reminder": 2, "formal_notice": 3,
+                             "last_notice": 4}),
+    "event_letters": (list, ["dd_reject", "sls_sanction", "departed_tenant"]),
 }
 
 # What each step's query and decision logic understand: thresholds (name -> default) and letter roles
@@ -171,6 +179,12 @@ class Plan:
     caf_threshold_multiplier: float = 2
     caf_report_deadline_months: int = 2
     late_payment_grace_days: int = 10
+    letter_spacing_days: int = 10
+    registered_letter_level: int = 3
+    same_date_order: tuple[int, ...] = (3, 2, 10, 7, 4, 12, 11, 9, 5)
+    letter_ladder: dict[str, int] = field(default_factory=lambda: dict(PLAN_SETTINGS["letter_ladder"][1]),
+                                          hash=False)
+    event_letters: tuple[str, ...] = ("dd_reject", "sls_sanction", "departed_tenant")
     path: Path | None = field(default=None, compare=False)
 
     def step(self, key: str | int) -> StepSpec:
@@ -289,6 +303,25 @@ def load_plan(path: Path | str | None = None) -> Plan:
     if merged["caf_threshold_multiplier"] <= 0:
         fail(None, ("caf_threshold_multiplier",), "", "caf_threshold_multiplier must be positive")
     region = merged["region"] or None
+    templates_all = _template_names()
+    if merged["letter_spacing_days"] < 1:
+        fail(None, ("letter_spacing_days",), "", "letter_spacing_days must be at least 1")
+    ladder = merged["letter_ladder"]
+    for name, level in ladder.items():
+        if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+            fail(None, (name,), "", f"letter_ladder: level of {name!r} must be a whole number >= 1")
+        if name not in templates_all:
+            fail(None, (name,), "", f"letter_ladder: unknown letter {name!r}")
+    events = merged["event_letters"]
+    if not all(isinstance(x, str) for x in events):
+        fail(None, ("event_letters",), "", "event_letters must be a list of letter names")
+    both = sorted(set(events) & set(ladder))
+    if both:
+        fail(None, ("event_letters",), "", f"{', '.join(both)}: a letter is on the ladder or an event, not both")
+    order = merged["same_date_order"]
+    if (not all(isinstance(x, int) and not isinstance(x, bool) and x in STEP_NUMBERS for x in order)
+            or len(set(order)) != len(order)):
+        fail(None, ("same_date_order",), "", "same_date_order must list step numbers (1-15), each once")
 
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
@@ -413,6 +446,14 @@ def load_plan(path: Path | str | None = None) -> Plan:
             hour=merged["hour"], minute=merged["minute"], timezone=merged["timezone"], region=region,
         ))
 
+    for index, spec in enumerate(steps):
+        for role, by_profile in spec.letters.items():
+            for template in by_profile.values():
+                if template not in ladder and template not in events:
+                    fail(index, ("letters", role), f"step {spec.id!r}: ",
+                         f"letter {role!r}: template {template!r} is neither on the letter ladder "
+                         f"([plan.letter_ladder]) nor an event letter (event_letters)")
+
     missing = [n for n in STEP_NUMBERS if n not in seen_numbers]
     if missing:
         raise PlanError(f"{shown}: steps {', '.join(map(str, missing))} are missing (the plan has 15 steps; "
@@ -425,7 +466,9 @@ def load_plan(path: Path | str | None = None) -> Plan:
         continuous_weekday=merged["continuous_weekday"],
         caf_threshold_multiplier=merged["caf_threshold_multiplier"],
         caf_report_deadline_months=merged["caf_report_deadline_months"],
-        late_payment_grace_days=merged["late_payment_grace_days"], path=path,
+        late_payment_grace_days=merged["late_payment_grace_days"],
+        letter_spacing_days=merged["letter_spacing_days"], registered_letter_level=merged["registered_letter_level"],
+        same_date_order=tuple(order), letter_ladder=dict(ladder), event_letters=tuple(events), path=path,
     )
 
 

@@ -18,6 +18,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from arrears.config.plan import Plan, StepSpec, load_plan
+from arrears.decide.contact_policy import (
+    ContactPolicy,
+    SentLetter,
+    earlier_letters,
+    episode_start,
+    plans_agreed,
+)
 from arrears.decide.decision import ChecklistItem, Decision, LetterOrder, StateChange, TaskOrder
 from arrears.decide.profiles import date_fr, percent_fr, profiles_for
 from arrears.decide.rules import (
@@ -423,6 +430,29 @@ def _apply_rules(ctx: Context, r: dict[str, Any], p: Proposal, already_sent: set
     return p
 
 
+def _apply_contact_policy(policy: ContactPolicy, ctx: Context, r: dict[str, Any], p: Proposal,
+                          earlier: list[SentLetter], plan_agreed_on: dt.date | None) -> None:
+    """PLAN.md revision 5, one voice per tenant: hold back a letter that steps back on the ladder, comes
+    within the spacing without escalating, or would be a second letter on the day (an officer task instead)."""
+    letter = p.letter
+    if letter is None:
+        return
+    level = policy.level(letter.letter_type, letter.registered)
+    p.figures["letter_level"] = level
+    start = episode_start(r, plan_agreed_on)
+    hold = policy.check(letter, ctx.as_of, earlier, start)
+    if hold is None:
+        if level is not None:
+            p.reasons.append(f"Politique de contact respectée : courrier de niveau {level}"
+                             + (f", épisode d'impayé depuis le {date_fr(start)}" if start else ""))
+        return
+    p.letter = None
+    p.tasks.append(hold.task(letter, r.get("officer_id"), ctx.as_of))
+    p.figures.update(hold.figures(letter))
+    p.reasons.append(f"Courrier « {letter.letter_type} » retenu, tâche pour le chargé de recouvrement : "
+                     f"{hold.reason}")
+
+
 def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | None = None) -> list[Decision]:
     """The decisions of ``step`` (number or id) at D = ``as_of``: one per lease of its cohort, sorted by
     lease_id. Step 6 and step 14 decisions say whether a manager approved the lease (``approved``)."""
@@ -449,6 +479,11 @@ def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | No
                      for a in run_sql(conn, "support/approvals", {"step": spec.number, "period": period})}
         already_sent = {x["lease_id"] for x in run_sql(conn, "support/already_sent",
                                                        {"step": spec.number, "period": period})}
+    with_letters = ids if any(spec.letters.values()) else []
+    sent_before = earlier_letters(engine, plan, spec.number, as_of, period, with_letters)
+    with engine.connect() as conn:
+        agreed = plans_agreed(conn, with_letters, as_of) if with_letters else {}
+    policy = ContactPolicy.from_plan(plan)
     by_id = {r["lease_id"]: r for r in records}
     caf = {
         lease_id: caf_status(by_id[lease_id], history.get(lease_id, {}), entries.get(lease_id, []), as_of,
@@ -461,6 +496,8 @@ def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | No
     decisions = []
     for r in records:
         proposal = _apply_rules(ctx, r, BUILDERS[spec.number](ctx, r), already_sent)
+        _apply_contact_policy(policy, ctx, r, proposal, sent_before.get(r["lease_id"], []),
+                              agreed.get(r["lease_id"]))
         code, profile_reasons = profiles.get(r["lease_id"], (None, ()))
         figures = {**_figures(r), **proposal.figures}
         status = caf.get(r["lease_id"])
