@@ -81,6 +81,7 @@ class Context:
     caf: dict[str, CafStatus]
     rejects: dict[str, list[dict[str, Any]]]
     profiles: dict[str, tuple[str | None, tuple[str, ...]]]
+    departed: dict[str, dict[str, Any]] = field(default_factory=dict)   # step 14: contacts since departure
 
     def template(self, role: str, record: dict[str, Any]) -> str:
         return self.step.letter_template(role, self.profiles.get(record["lease_id"], (None,))[0])
@@ -185,8 +186,20 @@ def _step4(ctx: Context, r: dict[str, Any]) -> Proposal:
     p = Proposal(reasons=[f"Plan {r['plan_id']} ({kind}) non respecté au {date_fr(ctx.as_of)}"])
     p.figures["plan_id"] = r["plan_id"]
     if kind in ("overindebtedness", "moratorium"):
-        p.letter = LetterOrder(ctx.template("overindebtedness", r), variant=kind, registered=True)
+        p.letter = LetterOrder(ctx.template("overindebtedness", r), variant=kind, registered=True,
+                               deadline_days=OVERINDEBTEDNESS_DEADLINE_DAYS)
+        claim = _measure_claim(ctx, r)
+        p.figures.update(claim)
         p.reasons.append("Plan de surendettement ou moratoire non respecté : courrier en LRAR (incontournable)")
+        missed = "; ".join(f"{date_fr(dt.date.fromisoformat(i['due_on']))} : {euros(i['amount_cents'])}"
+                           for i in claim["missed_installments"]) or "aucune"
+        p.reasons.append(
+            f"Somme réclamée {euros(claim['claimed_cents'])} (ce que la mesure ne couvre pas, jamais le solde de "
+            f"{euros(r['balance_cents'])}) : échéances impayées {euros(claim['missed_installments_cents'])} "
+            f"({missed}) et loyers et charges impayés depuis le {date_fr(claim['measure_began_on_date'])} "
+            f"{euros(claim['unpaid_dues_since_measure_cents'])} ; délai de 15 jours à compter de la première "
+            f"présentation")
+        p.figures.pop("measure_began_on_date")
         return p
     previous = add_months(ctx.as_of.replace(day=1), -1)
     previous_run = planned_day(ctx.plan, ctx.step, previous.year, previous.month)
@@ -202,6 +215,45 @@ def _step4(ctx: Context, r: dict[str, Any]) -> Proposal:
         p.letter = LetterOrder(ctx.template("reminder", r))
         p.reasons.append("Premier manquement : courrier de relance du plan")
     return p
+
+
+OVERINDEBTEDNESS_DEADLINE_DAYS = 15
+OVERINDEBTEDNESS_DEADLINE_TEXT = "15 jours à compter de la première présentation de ce courrier"
+
+
+def _measure_claim(ctx: Context, r: dict[str, Any]) -> dict[str, Any]:
+    """What an overindebtedness plan or moratorium in breach lets the landlord claim (PLAN.md revision 5):
+    the dues unpaid since the measure began and the installments missed, never the whole balance.
+
+    Payments since the measure began settle the current dues first (L722-5: the tenant must keep paying
+    the rent), then the installments, oldest first; an installment is missed when it falls due on or before
+    D − grace and is not covered. The claim never exceeds the balance."""
+    with ctx.engine.connect() as conn:
+        plan = run_sql(conn, "support/plan_at", {"plan_id": r["plan_id"], "due_until": ctx.as_of})[0]
+        installments = run_sql(conn, "support/plan_installments", {"plan_id": r["plan_id"]})
+        entries = run_sql(conn, "support/ledger_entries", {"as_of": ctx.as_of}, [r["lease_id"]])
+    began = plan["agreed_on"]
+    dues = sum(int(e["amount_cents"]) for e in entries if e["effective_on"] >= began and e["amount_cents"] > 0)
+    paid = -sum(int(e["amount_cents"]) for e in entries if e["effective_on"] >= began and e["amount_cents"] < 0)
+    unpaid_dues = max(dues - paid, 0)
+    left = max(paid - dues, 0)
+    cutoff = ctx.as_of - dt.timedelta(days=ctx.plan.plan_grace_days)
+    missed = []
+    for i in installments:
+        if i["due_on"] > cutoff:
+            continue
+        amount = int(i["amount_cents"])
+        covered = min(left, amount)
+        left -= covered
+        if amount - covered > 0:
+            missed.append({"due_on": i["due_on"].isoformat(), "amount_cents": amount - covered})
+    missed_total = sum(i["amount_cents"] for i in missed)
+    claimed = min(unpaid_dues + missed_total, max(int(r["balance_cents"]), 0))
+    return {"measure_began_on": began.isoformat(), "measure_began_on_date": began,
+            "measure_debt_cents": int(plan["debt_cents"]),
+            "unpaid_dues_since_measure_cents": unpaid_dues, "missed_installments": missed,
+            "missed_installments_cents": missed_total, "claimed_cents": claimed,
+            "payment_deadline_text": OVERINDEBTEDNESS_DEADLINE_TEXT}
 
 
 def _step5(ctx: Context, r: dict[str, Any]) -> Proposal:
@@ -222,6 +274,9 @@ def _step6(ctx: Context, r: dict[str, Any]) -> Proposal:
                                needed=int(ctx.plan.step(10).threshold("successive_months")),
                                cancelled_on=h.get("last_mandate_cancelled_on"))
     p = Proposal(caf_checked=True)
+    missing_legal = _missing_legal_items(ctx, r, h, caf)
+    if missing_legal:
+        return _step6_held_back(ctx, r, h, caf, p, missing_legal, plan_to_close, reject)
     if plan_to_close:
         p.changes.append(StateChange("plan_broken", plan_to_close))
     if reject:
@@ -236,6 +291,64 @@ def _step6(ctx: Context, r: dict[str, Any]) -> Proposal:
     missing = [c.label for c in checklist if c.state == "missing"]
     if missing:
         p.reasons.append("Reste à faire avant transmission : " + " ; ".join(missing))
+    return p
+
+
+def _missing_legal_items(ctx: Context, r: dict[str, Any], h: dict[str, Any],
+                         caf: CafStatus) -> list[dict[str, Any]]:
+    """PLAN.md revision 5, transfer prerequisites: the legal items missing before a file goes to litigation
+    (no formal notice in the episode; a CAF report, which is also the CCAPEX referral, due and not made),
+    each with its deadline. A formal notice is due early enough to be 15 days old (step 11's setting) at
+    this month's review; a CAF report by its legal deadline."""
+    items = []
+    if not h.get("formal_notice_since_debt_on"):
+        step11 = ctx.plan.step(11)
+        review = planned_day(ctx.plan, step11, ctx.as_of.year, ctx.as_of.month)
+        if review <= ctx.as_of:
+            following = add_months(ctx.as_of.replace(day=1), 1)
+            review = planned_day(ctx.plan, step11, following.year, following.month)
+        due = review - dt.timedelta(days=int(step11.threshold("notice_min_age_days")))
+        items.append({"code": "formal_notice", "label": "Mise en demeure (LRAR) dans l'épisode d'impayé : absente",
+                      "due_on": max(due, ctx.as_of).isoformat()})
+    if caf.due and not caf.done:
+        items.append({"code": "caf_report",
+                      "label": "Signalement CAF (vaut saisine CCAPEX) : dû et non fait",
+                      "due_on": caf.deadline.isoformat() if caf.deadline else ctx.as_of.isoformat()})
+    return items
+
+
+def _step6_held_back(ctx: Context, r: dict[str, Any], h: dict[str, Any], caf: CafStatus, p: Proposal,
+                     missing: list[dict[str, Any]], plan_to_close: str | None,
+                     reject: dict[str, Any] | None) -> Proposal:
+    """A file with a legal item missing stays at precontentieux: not offered for approval, shown to the
+    manager as held back with the reasons; the officer gets one task per item with its deadline."""
+    checklist = pre_transfer_checklist(r, h, caf, plan_to_close=plan_to_close, reject_to_cancel=reject, by_run=False)
+    p.figures["held_back"] = True
+    p.figures["held_back_reasons"] = [i["label"] for i in missing]
+    p.figures["missing_legal_items"] = missing
+    other = [c.label for c in checklist if c.state == "missing" and not c.label.startswith(("Mise en demeure",
+                                                                                             "Signalement CAF"))]
+    p.figures["missing_other_items"] = other
+    p.reasons.append("Transmission au contentieux retenue : prérequis légaux manquants — "
+                     + " ; ".join(f"{i['label']} (à faire avant le {date_fr(dt.date.fromisoformat(i['due_on']))})"
+                                  for i in missing)
+                     + ". Le dossier reste en précontentieux et sera proposé à nouveau le mois prochain")
+    if other:
+        p.reasons.append("Également à faire (non bloquant) : " + " ; ".join(other))
+    for item in missing:
+        due = dt.date.fromisoformat(item["due_on"])
+        if item["code"] == "formal_notice":
+            p.tasks.append(ctx.officer_task(
+                r, "transfer_formal_notice",
+                f"Transmission au contentieux retenue : envoyer la mise en demeure (LRAR) avant le {date_fr(due)}",
+                priority=1, due_on=due))
+        else:
+            p.tasks.append(ctx.officer_task(
+                r, "caf_report",
+                f"Transmission au contentieux retenue : faire le signalement CAF (vaut saisine CCAPEX) avant le "
+                f"{date_fr(due)}", priority=1, due_on=due))
+    p.tasks.append(ctx.officer_task(r, "transfer_review", "Fin de GP retenue : prérequis légaux à compléter",
+                                    priority=1, checklist=checklist))
     return p
 
 
@@ -362,6 +475,31 @@ def _step14(ctx: Context, r: dict[str, Any]) -> Proposal:
         why.append("sans adresse connue")
     p.reasons.append(f"Parti le {date_fr(r['end_on'])}, aucun paiement depuis "
                      f"{ctx.step.threshold('no_payment_months')} mois, " + ", ".join(why))
+    facts = ctx.departed.get(r["lease_id"], {})
+    attempts = facts.get("attempts", [])
+    p.figures["recovery_attempts"] = [{"done_on": a["done_on"].isoformat(), "kind": a["kind"],
+                                       "outcome": a["outcome"]} for a in attempts]
+    p.figures["last_payment_on"] = r.get("last_payment_on")
+    p.figures["debt_since"] = r.get("debt_since")
+    holds = []
+    if facts.get("search_period"):
+        holds.append(f"recherche d'adresse ouverte par l'étape 15 ({facts['search_period']})")
+    contact = [w for w, key in (("téléphone", "has_phone"), ("e-mail", "has_email")) if facts.get(key)]
+    if contact and not attempts:
+        holds.append(f"{' et '.join(contact)} au dossier, aucune tentative de contact (appel, SMS, e-mail, "
+                     f"courrier) depuis le départ le {date_fr(r['end_on'])}")
+    if holds:
+        p.changes = []
+        p.figures["held_back"] = True
+        p.figures["held_back_reasons"] = holds
+        p.reasons.append("Fiche de passage en perte retenue : " + " ; ".join(holds))
+        p.tasks.append(ctx.officer_task(
+            r, "write_off_held_back",
+            "Passage en perte retenu : " + " ; ".join(holds) + " — tenter le recouvrement d'abord", priority=2))
+        return p
+    if attempts:
+        p.reasons.append(f"{len(attempts)} tentative(s) de recouvrement depuis le départ, la dernière le "
+                         f"{date_fr(attempts[-1]['done_on'])}")
     p.tasks.append(ctx.officer_task(r, "write_off_review", "Fiche de passage en perte à faire approuver", priority=3))
     return p
 
@@ -491,8 +629,15 @@ def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | No
                              deadline_months=plan.caf_report_deadline_months)
         for lease_id in caf_ids
     }
+    departed: dict[str, dict[str, Any]] = {}
+    if spec.number == 14:
+        with engine.connect() as conn:
+            for c in run_sql(conn, "support/contact_details", {}, ids):
+                departed[c["lease_id"]] = {**c, "attempts": []}
+            for a in run_sql(conn, "support/contact_attempts", {"as_of": as_of}, ids):
+                departed.setdefault(a["lease_id"], {"attempts": []})["attempts"].append(a)
     ctx = Context(engine=engine, plan=plan, step=spec, as_of=as_of, period=period, history=history, caf=caf,
-                  rejects=rejects, profiles=profiles)
+                  rejects=rejects, profiles=profiles, departed=departed)
     decisions = []
     for r in records:
         proposal = _apply_rules(ctx, r, BUILDERS[spec.number](ctx, r), already_sent)

@@ -132,13 +132,22 @@ def approval_request(spec: RunSpec) -> dict[str, Any]:
     from arrears.act.approvals import recorded_answers
 
     decisions = load_decisions(spec)
+    held = [d for d in decisions if d.figures.get("held_back")]
+    decisions = [d for d in decisions if not d.figures.get("held_back")]
     lease_ids = [d.lease_id for d in decisions]
     answers = recorded_answers(_engine(spec), spec.step, spec.period)
     from arrears.documents.render import eur
 
     lines = [f"| {d.lease_id} | {eur(d.figures.get('balance_cents', 0))} | {d.profile or ''} |" for d in decisions]
     body = ("| Bail | Solde | Profil |\n|---|---|---|\n" + "\n".join(lines)) if lines else "Aucun dossier."
-    return {"lease_ids": lease_ids, "answered": all(x in answers for x in lease_ids), "body": body}
+    # Revision 5: files held back (a legal prerequisite missing, a write-off not yet coherent) are shown to
+    # the manager with their reasons, never offered for approval.
+    held_back = [{"lease_id": d.lease_id, "reasons": list(d.figures.get("held_back_reasons") or ())} for d in held]
+    if held_back:
+        body += "\n\n**Dossiers retenus (non proposés)**\n\n| Bail | Motifs |\n|---|---|\n" + "\n".join(
+            f"| {h['lease_id']} | {' ; '.join(h['reasons'])} |" for h in held_back)
+    return {"lease_ids": lease_ids, "answered": all(x in answers for x in lease_ids), "body": body,
+            "held_back": held_back}
 
 
 def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[str, Any]:
@@ -149,7 +158,8 @@ def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[st
     decisions = load_decisions(spec)
     if approved is not None:
         allowed = set(approved)
-        decisions = [d for d in decisions if d.lease_id in allowed]
+        # Held-back files need no approval: their officer tasks are recorded, nothing else happens.
+        decisions = [d for d in decisions if d.lease_id in allowed or d.figures.get("held_back")]
     if spec.dry_run:
         ids = [d.lease_id for d in decisions]
         return {"new": 0, "pending": len(ids), "chunks": _chunks(ids)}
@@ -229,6 +239,8 @@ def _render_lease_files(spec: RunSpec, decisions: list[Decision], out: Path, fai
     n = 0
     with _engine(spec).connect() as conn:
         for decision in decisions:
+            if decision.figures.get("held_back"):
+                continue  # held back (revision 5): no transfer file, no write-off form
             try:
                 writer(conn, decision, folder)
                 n += 1
@@ -278,9 +290,10 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
     with_tasks = [d for d in decisions if d.tasks]
     if with_tasks:
         paths += write(_engine(spec), with_tasks, out, step_title=title, as_of=spec.as_of_date)
-    if decisions and spec.step in HANDOVER_LISTS:
+    handed_over = [d for d in decisions if not d.figures.get("held_back")]  # held back: not handed over
+    if handed_over and spec.step in HANDOVER_LISTS:
         list_title, prefix = HANDOVER_LISTS[spec.step]
-        paths += write(_engine(spec), decisions, out, step_title=title, as_of=spec.as_of_date,
+        paths += write(_engine(spec), handed_over, out, step_title=title, as_of=spec.as_of_date,
                        title=list_title, group_by=None, file_prefix=prefix)
     return {"worklists": len(paths), "paths": [str(p) for p in paths]}
 
