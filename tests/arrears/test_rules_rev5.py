@@ -139,3 +139,32 @@ def test_step_4_overindebtedness_claims_only_what_the_measure_does_not_cover(eng
     assert f["claimed_cents"] == 350_00 and f["measure_began_on"] == "2025-05-01"
     assert f["payment_deadline_text"] == "15 jours à compter de la première présentation de ce courrier"
     assert any("jamais le solde" in r for r in d.reasons)
+
+
+def test_step_4_overindebtedness_letter_prints_the_claim_and_each_missed_installment(sqlite_engine, tmp_path):
+    from arrears.documents.letters import render_letters
+    from pypdf import PdfReader
+
+    p = Portfolio(sqlite_engine)
+    lease = p.lease("L1", start_on="2020-01-01")
+    p.charge(lease, "2025-04-01", 3000_00, kind="adjustment")
+    p.monthly(lease, "2025-05", 5)
+    for month in range(5, 10):
+        p.pay(lease, f"2025-{month:02d}-03", 650_00 if month == 6 else 600_00)
+    p.plan(lease, kind="overindebtedness", agreed_on="2025-05-01", debt=3000_00,
+           installments=[(f"2025-{m:02d}-01", 100_00) for m in range(6, 13)])
+    p.commit()
+    decision = decide_step(sqlite_engine, 4, day("2025-09-15"))[0]
+    result = render_letters(sqlite_engine, [decision], tmp_path, dry_run=True)
+    assert not result.failures
+    pdf = result.rendered[0].path
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(str(pdf)).pages)
+    text = text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "350,00 €" in text and "Total réclamé" in text
+    for due in ("1er juin 2025", "1er juillet 2025", "1er août 2025", "1er septembre 2025"):
+        assert due in text
+    assert "50,00 €" in text and "100,00 €" in text
+    assert "15 jours à compter de la première présentation" in text
+    # The claim is what the measure does not cover; the balance (2 950 €) only appears in the statement.
+    assert "régler la somme de 350,00 €" in text
+    assert "régler la somme de 2 950,00 €" not in text
