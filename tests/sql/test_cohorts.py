@@ -156,8 +156,17 @@ def test_step_5_files_without_action(engine):
     p.lease("in_plan_not_respected")
     p.charge("in_plan_not_respected", "2025-07-01", 600_00)
     p.plan("in_plan_not_respected", agreed_on="2025-07-05", debt=600_00, installments=[("2025-08-05", 600_00)])
+    # Revision 5: a letter recorded on D by step 11 (same run date) does not change step 5's cohort — the
+    # same whichever step runs first; an imported action on D does.
+    p.lease("in_pipeline_letter_on_d")
+    p.charge("in_pipeline_letter_on_d", "2025-08-01", 600_00)
+    p.action("in_pipeline_letter_on_d", "2025-09-25", "letter", step=11, period="2025-09")
+    p.lease("out_imported_call_on_d")
+    p.charge("out_imported_call_on_d", "2025-08-01", 600_00)
+    p.action("out_imported_call_on_d", "2025-09-25", "phone_call")
     p.commit()
-    assert cohort(engine, 5, "2025-09-25") == ["in_action_on_d_minus_31", "in_age_31", "in_plan_not_respected"]
+    assert cohort(engine, 5, "2025-09-25") == ["in_action_on_d_minus_31", "in_age_31", "in_pipeline_letter_on_d",
+                                               "in_plan_not_respected"]
 
 
 def test_step_7_new_tenants(engine):

@@ -104,8 +104,11 @@ class Context:
 
 def _step1(ctx: Context, r: dict[str, Any]) -> Proposal:
     return Proposal(letter=LetterOrder(ctx.template("reminder", r)),
-                    reasons=[(f"Solde de {euros(r['balance_cents'])}, inférieur à "
-                             f"{euros(ctx.step.threshold('max_balance_cents'))}, sans plan d'apurement")])
+                    reasons=[(f"Solde de {euros(r['balance_cents'])}, au-dessus de la tolérance de "
+                              f"{euros(ctx.plan.tolerance_cents)} et inférieur à "
+                              f"{euros(ctx.step.threshold('max_balance_cents'))}, impayé depuis le "
+                              f"{date_fr(r['arrears_start'])} ({r['arrears_age_days']} jours, au moins "
+                              f"{ctx.step.threshold('min_arrears_age_days')}), sans plan d'apurement")])
 
 
 def _step2(ctx: Context, r: dict[str, Any]) -> Proposal:
@@ -378,8 +381,10 @@ def _step8(ctx: Context, r: dict[str, Any]) -> Proposal:
 
 def _step9(ctx: Context, r: dict[str, Any]) -> Proposal:
     return Proposal(letter=LetterOrder(ctx.template("late_payment", r)),
-                    reasons=[(f"{r['months_paid_late_6m']} mois payés en retard sur les 6 derniers, seul le mois "
-                             f"en cours reste dû : proposer une date de prélèvement adaptée")])
+                    reasons=[(f"{r['months_paid_late_6m']} mois payés en retard sur les 6 derniers (payés après "
+                              f"le {ctx.plan.late_payment_grace_days}e jour suivant l'échéance, avant la fin du "
+                              f"mois), solde de {euros(r['balance_cents'])} pour une quittance de "
+                              f"{euros(r['monthly_due_cents'])} : proposer une date de prélèvement adaptée")])
 
 
 def _step10(ctx: Context, r: dict[str, Any]) -> Proposal:
