@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from arrears.act import journal
 from arrears.config.plan import load_plan
 from arrears.core.models import Base, JournalEntry, Plan, Task
 from arrears.decide.contact_policy import ContactPolicy, SentLetter
@@ -119,11 +118,18 @@ def _portfolio(engine):
 
 
 def _run(engine, step: int, as_of: dt.date) -> None:
-    """The pipeline's core for one step: decide, reserve in the journal, record."""
-    decisions = decide_step(engine, step, as_of)
-    with engine.begin() as conn:
-        journal.reserve(conn, decisions, f"test-{step}-{as_of}")
-        journal.record(conn, journal.pending(conn, step, as_of.strftime("%Y-%m")))
+    """One step's run through the task functions of its DAG, in their order (letters rendered, recorded)."""
+    from arrears.orchestration import pipeline
+
+    spec = pipeline.RunSpec(step=step, step_id=load_plan().step(step).id, as_of=as_of.isoformat(),
+                            run_id=f"order-test-{step}", db_url=engine.url.render_as_string(hide_password=False))
+    parts = {"cohort": pipeline.select_cohort(spec), "decide": pipeline.decide(spec)}
+    reservation = pipeline.reserve_actions(spec)
+    for chunk in reservation["chunks"]:
+        pipeline.render_documents(spec, chunk)
+    parts["batches"] = pipeline.assemble_batches(spec)
+    parts["record"] = pipeline.record_actions(spec)
+    pipeline.summarize(spec, parts)
 
 
 def _outcome(engine) -> dict:

@@ -590,6 +590,9 @@ def _apply_contact_policy(policy: ContactPolicy, ctx: Context, r: dict[str, Any]
                              + (f", épisode d'impayé depuis le {date_fr(start)}" if start else ""))
         return
     p.letter = None
+    # A checklist item this run was to do by its letter (step 3's convocation or formal notice) is not done.
+    p.tasks = [replace(t, checklist=tuple(replace(c, state="missing") if c.state == "done_by_run" else c
+                                          for c in t.checklist)) for t in p.tasks]
     p.tasks.append(hold.task(letter, r.get("officer_id"), ctx.as_of))
     p.figures.update(hold.figures(letter))
     p.reasons.append(f"Courrier « {letter.letter_type} » retenu, tâche pour le chargé de recouvrement : "
