@@ -57,6 +57,9 @@ IMPORTED_LETTER_KINDS = {"formal_notice": "formal_notice", "convocation": "convo
 RULE_SAME_DAY = "same_day"
 RULE_STEP_BACK = "step_back"
 RULE_SPACING = "spacing"
+HOLD_RULES_FR = {RULE_SAME_DAY: "jamais deux courriers le même jour",
+                 RULE_STEP_BACK: "pas de retour en arrière sur l'échelle des courriers",
+                 RULE_SPACING: "espacement minimal entre deux courriers de l'échelle, sauf escalade"}
 
 
 def label_fr(letter_type: str, registered: bool = False) -> str:

@@ -19,10 +19,12 @@ from sqlalchemy import Engine
 
 from arrears.config.plan import Plan, StepSpec, load_plan
 from arrears.decide.contact_policy import (
+    HOLD_RULES_FR,
     ContactPolicy,
     SentLetter,
     earlier_letters,
     episode_start,
+    label_fr,
     plans_agreed,
 )
 from arrears.decide.decision import ChecklistItem, Decision, LetterOrder, StateChange, TaskOrder
@@ -595,8 +597,8 @@ def _apply_contact_policy(policy: ContactPolicy, ctx: Context, r: dict[str, Any]
                                           for c in t.checklist)) for t in p.tasks]
     p.tasks.append(hold.task(letter, r.get("officer_id"), ctx.as_of))
     p.figures.update(hold.figures(letter))
-    p.reasons.append(f"Courrier « {letter.letter_type} » retenu, tâche pour le chargé de recouvrement : "
-                     f"{hold.reason}")
+    p.reasons.append(f"Courrier « {label_fr(letter.letter_type, letter.registered)} » retenu (règle : "
+                     f"{HOLD_RULES_FR[hold.rule]}), tâche pour le chargé de recouvrement : {hold.reason}")
 
 
 def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | None = None) -> list[Decision]:
