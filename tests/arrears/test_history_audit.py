@@ -52,7 +52,7 @@ def test_history_shows_ledger_with_running_balance_plans_actions_and_decisions(e
     sources = {e.source for e in events}
     assert {"ledger", "reject", "plan", "installment", "action", "decision", "task"} <= sources
     decision = next(e for e in events if e.source == "decision")
-    assert decision.on == day("2025-09-10") and "new_tenant retenu" in decision.what
+    assert decision.on == day("2025-09-10") and "courrier nouvel entrant retenu" in decision.what
     assert "mise en demeure" in decision.what                      # the reason names what held it back
     task = next(e for e in events if e.source == "task" and e.ref == "letter_held_back")
     assert "courrier nouvel entrant" in task.what

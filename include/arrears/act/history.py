@@ -19,12 +19,14 @@ from typing import Any
 from sqlalchemy import Date, Engine, String, bindparam, text
 
 from arrears.core.sqlfiles import load_sql
+from arrears.decide.contact_policy import label_fr
 
 # Order of the sources within one day: money first, then what the file records, then what the pipeline did.
 _SOURCE_ORDER = {"ledger": 0, "reject": 1, "plan": 2, "installment": 3, "action": 4, "decision": 5, "task": 6,
                  "approval": 7}
 SOURCE_FR = {"ledger": "Compte", "reject": "Rejet", "plan": "Plan", "installment": "Échéance",
              "action": "Action", "decision": "Décision", "task": "Tâche", "approval": "Approbation"}
+STATUS_FR = {"reserved": "réservé", "rendered": "édité", "recorded": "enregistré"}
 KIND_FR = {
     "rent": "loyer", "charges": "charges", "benefit": "APL/AL", "payment": "paiement",
     "direct_debit": "prélèvement", "direct_debit_reject": "rejet de prélèvement", "fee": "frais", "sls": "SLS",
@@ -102,11 +104,11 @@ def lease_history(engine: Engine, lease_id: str, as_of: dt.date | None = None) -
             letter = decision.get("letter")
             figures = decision.get("figures") or {}
             if letter:
-                what = (f"étape {r['step']} : courrier {letter['letter_type']}"
-                        + (f"/{letter['variant']}" if letter.get("variant") not in (None, "default") else "")
-                        + (" (LRAR)" if letter.get("registered") else ""))
+                what = (f"étape {r['step']} : {label_fr(letter['letter_type'], bool(letter.get('registered')))}"
+                        + (f" ({letter['variant']})" if letter.get("variant") not in (None, "default") else "")
+                        + (" en LRAR" if letter.get("registered") else ""))
             elif figures.get("held_back_letter"):
-                what = f"étape {r['step']} : courrier {figures['held_back_letter']} retenu"
+                what = f"étape {r['step']} : {label_fr(figures['held_back_letter'])} retenu(e)"
             else:
                 what = f"étape {r['step']} : sans courrier"
             if figures.get("held_back"):
@@ -114,7 +116,7 @@ def lease_history(engine: Engine, lease_id: str, as_of: dt.date | None = None) -
             reasons = " | ".join(decision.get("reasons") or ())
             if reasons:
                 what += f" — motifs : {reasons}"
-            what += f" — {r['status']}"
+            what += f" — {STATUS_FR.get(r['status'], r['status'])}"
             events.append(Event(_date(r["as_of"]), "decision", what, figures.get("claimed_cents"), None,
                                 r["registered_number"] or f"étape {r['step']}"))
         for r in _rows(conn, "tasks", lease_id, as_of):

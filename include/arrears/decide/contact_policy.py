@@ -94,8 +94,8 @@ class Hold:
     def task(self, letter: LetterOrder, staff_id: str | None, as_of: dt.date) -> TaskOrder:
         return TaskOrder(
             kind="letter_held_back",
-            title=(f"Courrier « {label_fr(letter.letter_type, letter.registered)} » retenu "
-                   f"({self.reason}) : décider de l'envoi"),
+            title=(f"Envoi retenu — {label_fr(letter.letter_type, letter.registered)} : {self.reason} ; "
+                   f"décider de l'envoi"),
             staff_id=staff_id, priority=2, due_on=as_of + dt.timedelta(days=7),
         )
 

@@ -597,7 +597,7 @@ def _apply_contact_policy(policy: ContactPolicy, ctx: Context, r: dict[str, Any]
                                           for c in t.checklist)) for t in p.tasks]
     p.tasks.append(hold.task(letter, r.get("officer_id"), ctx.as_of))
     p.figures.update(hold.figures(letter))
-    p.reasons.append(f"Courrier « {label_fr(letter.letter_type, letter.registered)} » retenu (règle : "
+    p.reasons.append(f"Envoi retenu — {label_fr(letter.letter_type, letter.registered)} (règle : "
                      f"{HOLD_RULES_FR[hold.rule]}), tâche pour le chargé de recouvrement : {hold.reason}")
 
 
