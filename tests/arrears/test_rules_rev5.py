@@ -168,3 +168,19 @@ def test_step_4_overindebtedness_letter_prints_the_claim_and_each_missed_install
     # The claim is what the measure does not cover; the balance (2 950 €) only appears in the statement.
     assert "régler la somme de 350,00 €" in text
     assert "régler la somme de 2 950,00 €" not in text
+
+
+def test_step_9_decision_lists_the_months_paid_late_and_when(engine):
+    p = Portfolio(engine)
+    lease = p.lease("L1")
+    p.monthly(lease, "2025-03", 7)                 # 600 € due on the 1st, March → September
+    for month in range(3, 9):
+        paid = {3: 20, 4: 28, 6: 12}.get(month, 5)   # March, April, June late; May, July, August on time
+        p.pay(lease, f"2025-{month:02d}-{paid:02d}", 600_00)
+    p.commit()
+    d = decide_step(engine, 9, day("2025-09-25"))[0]
+    assert [(m["month"], m["paid_on"]) for m in d.figures["late_months"]] == [
+        ("2025-03", "2025-03-20"), ("2025-04", "2025-04-28"), ("2025-06", "2025-06-12")]
+    assert d.figures["late_months"][0]["grace_on"] == "2025-03-11"
+    assert any("1er mars 2025 payée le 20 mars 2025" in r for r in d.reasons)
+    assert d.reasons[0].startswith("3 mois payés en retard")      # the SQL count agrees

@@ -382,11 +382,23 @@ def _step8(ctx: Context, r: dict[str, Any]) -> Proposal:
 
 
 def _step9(ctx: Context, r: dict[str, Any]) -> Proposal:
-    return Proposal(letter=LetterOrder(ctx.template("late_payment", r)),
-                    reasons=[(f"{r['months_paid_late_6m']} mois payés en retard sur les 6 derniers (payés après "
-                              f"le {ctx.plan.late_payment_grace_days}e jour suivant l'échéance, avant la fin du "
-                              f"mois), solde de {euros(r['balance_cents'])} pour une quittance de "
-                              f"{euros(r['monthly_due_cents'])} : proposer une date de prélèvement adaptée")])
+    from arrears.select.positions import late_months
+
+    with ctx.engine.connect() as conn:
+        entries = [(e["effective_on"], int(e["amount_cents"]), bool(e["is_rent"]))
+                   for e in run_sql(conn, "support/ledger_kinds", {"as_of": ctx.as_of}, [r["lease_id"]])]
+    months = late_months(entries, ctx.as_of, monthly_due_cents=int(r["monthly_due_cents"]),
+                         tolerance_cents=ctx.plan.tolerance_cents, grace_days=ctx.plan.late_payment_grace_days)
+    late = [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in m.items()} for m in months]
+    p = Proposal(letter=LetterOrder(ctx.template("late_payment", r)), figures={"late_months": late},
+                 reasons=[(f"{r['months_paid_late_6m']} mois payés en retard sur les 6 derniers (payés après "
+                           f"le {ctx.plan.late_payment_grace_days}e jour suivant l'échéance, avant la fin du "
+                           f"mois), solde de {euros(r['balance_cents'])} pour une quittance de "
+                           f"{euros(r['monthly_due_cents'])} : proposer une date de prélèvement adaptée")])
+    if months:
+        p.reasons.append("Échéances réglées après le délai de grâce : " + ", ".join(
+            f"{date_fr(m['due_on'])} payée le {date_fr(m['paid_on'])}" for m in months))
+    return p
 
 
 def _step10(ctx: Context, r: dict[str, Any]) -> Proposal:

@@ -239,3 +239,45 @@ def store_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | Non
     for i in range(0, len(rows), 5000):
         conn.execute(insert(table), rows[i:i + 5000])
     return len(rows)
+
+
+def late_months(entries: Iterable[tuple[dt.date, int, bool]], as_of: dt.date, *, monthly_due_cents: int,
+                tolerance_cents: int, grace_days: int) -> list[dict[str, Any]]:
+    """The months paid late among the 6 before D's month (DATA.md revision 5), with the day each was paid:
+    what the late-payment letter lists. The same rule as ``lease_positions.sql``, for one lease.
+
+    ``entries``: (effective day, amount in cents, is_rent) of the lease's ledger entries in force at D.
+    Returns ``[{"month": "2025-04", "due_on": date, "grace_on": date, "paid_on": date}, …]``, oldest first.
+    """
+    import calendar
+
+    by_day: dict[dt.date, int] = {}
+    rent_days: dict[tuple[int, int], dt.date] = {}
+    for on, amount, is_rent in entries:
+        by_day[on] = by_day.get(on, 0) + int(amount)
+        if is_rent and amount > 0:
+            key = (on.year, on.month)
+            rent_days[key] = min(on, rent_days.get(key, on))
+    days = sorted(by_day)
+
+    def balance(at: dt.date) -> int:
+        return sum(by_day[d] for d in days if d <= at)
+
+    first = _add_months(as_of.replace(day=1), -6)
+    out = []
+    for k in range(6):
+        month = _add_months(first, k)
+        due = rent_days.get((month.year, month.month))
+        if due is None:
+            continue
+        last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+        grace = due + dt.timedelta(days=int(grace_days))
+        if grace > last:
+            continue
+        base = max(balance(due - dt.timedelta(days=1)), 0)
+        if 2 * (balance(grace) - base) <= monthly_due_cents or balance(last) - base > tolerance_cents:
+            continue
+        paid_on = next(d for d in days if grace < d <= last and balance(d) - base <= tolerance_cents)
+        out.append({"month": f"{month.year:04d}-{month.month:02d}", "due_on": due, "grace_on": grace,
+                    "paid_on": paid_on})
+    return out
