@@ -29,8 +29,8 @@ September run, and every date is computed from ``as_of``'s month, moved to busin
 
 - ``normal`` — everybody else: pays on time (DD on the 1st, or a transfer in advance) or a few days after
   the 1st; some had one short episode in the past, an old direct-debit reject paid again, an answered SLS.
-- ``small_balance`` (step 1, Mon 1 Sep) — pays on time but left a charges regularisation of 2-95 € unpaid:
-  0 < balance < 100 € on the 1st, no plan. ``small_balance_plan``: the same below 100 € but with an active
+- ``small_balance`` (step 1, Mon 1 Sep) — pays by direct debit on the 1st but left a charges regularisation
+  of 11-95 € unpaid for months: tolerance < balance < 100 €, arrears age >= 15 days on the 1st, no plan. ``small_balance_plan``: the same below 100 € but with an active
   plan (out of step 1). ``small_balance_deceased``: the sole holder has died (succession task).
 - ``cleared_in_august`` (step 2, Fri 5 Sep) — owed 1-3 months at 31 Aug, cleared everything on 2-4 Sep (a
   lump sum, an FSL grant, a transfer after an August direct-debit reject, or the rest of an active plan).
@@ -519,12 +519,14 @@ def a_normal(b: Builder, i: int) -> None:
 
 def a_small_balance(b: Builder, i: int) -> None:
     r, c = b.r, b.c
-    if i % 2 == 0:
-        b.dd1()
-    else:
-        b.set_method("transfer", "advance", r.randint(24, 28))
+    # Revision 5: step 1 wants a residual at least 15 days old above the tolerance on the 1st. A tenant
+    # paying in advance has a credit until the quittance of the 1st falls due (arrears age 0), so these
+    # tenants pay by direct debit on the 1st (the draw for the advance day is kept: same random stream).
+    if i % 2 == 1:
+        r.randint(24, 28)
+    b.dd1()
     b.regular()
-    amount = r.randint(200, 999) if i % 7 == 3 else r.randint(1500, 9500)  # a few below the tolerance
+    amount = r.randint(1100, 1999) if i % 7 == 3 else r.randint(1500, 9500)  # a few just above the tolerance
     when = b.day_in(c.m(-r.randint(2, 4)), 5, 20)
     b.entry(when, "adjustment", amount, f"Régularisation des charges {c.month.year - 1}", when)
     if i % 3 == 1:
