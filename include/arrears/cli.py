@@ -139,6 +139,18 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_history(args) -> int:
+    from arrears.act.history import history_cli
+
+    return history_cli(_engine(args), args.lease_id, args.as_of, args.pdf)
+
+
+def cmd_audit(args) -> int:
+    from arrears.act.audit import audit_cli
+
+    return audit_cli(_engine(args), args.month)
+
+
 def cmd_ui(args) -> int:
     import os
 
@@ -214,6 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", default="2025-09")
     p.add_argument("--seed-only", action="store_true", help="only generate and import the portfolio")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("history", help="one lease's timeline: ledger and balance, plans, rejects, actions, "
+                                       "letters, tasks, approvals (text; --pdf for the tenant file)")
+    p.add_argument("lease_id")
+    p.add_argument("--as-of", type=_date, default=None, help="up to this date (default: everything)")
+    p.add_argument("--pdf", default=None, help="also write the timeline as a PDF to this path")
+    p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("audit", help="the month's contact-policy audit over the journal (counts; exit 1 if any)")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("ui", help="start Airflow locally (airflow standalone) on http://127.0.0.1:8080")
     p.set_defaults(func=cmd_ui)

@@ -2,7 +2,8 @@
 
 The portfolio (September 2025, rent 500 € + charges 100 € due on the 1st):
 - ``SMALL-A`` (Lyon 69003) and ``SMALL-B`` (Villeurbanne 69100): 4 months billed (Jun–Sep: 2 400 €), paid
-  600 + 600 + 600 + 550 → balance 50 € on 1 Sep → step 1 (0 < 50 < 100, no plan): a friendly reminder each.
+  600 + 600 + 550 + 600 → 50 € left unpaid since 3 Aug → step 1 on 1 Sep (10 < 50 < 100, arrears age 29 days,
+  no plan): a friendly reminder each.
 - ``BIG-1`` and ``BIG-2``: 9 months billed (Jan–Sep: 5 400 €), paid 600 → 4 800 € ≥ 1 500 € on 5 Sep →
   step 3; a convocation on 1 Aug with no answer (≥ 15 days old) → a formal notice by registered mail.
 - ``OK``: pays everything on time → in no cohort.
@@ -28,8 +29,8 @@ def build_portfolio(engine) -> None:
     for lease_id, postcode, city in (("SMALL-A", "69003", "Lyon"), ("SMALL-B", "69100", "Villeurbanne")):
         p.lease(lease_id, postcode=postcode, city=city, start_on="2025-06-01")
         p.monthly(lease_id, "2025-06", 4)
-        for day, amount in (("2025-06-03", 600_00), ("2025-07-03", 600_00), ("2025-08-03", 600_00),
-                            ("2025-09-01", 550_00)):
+        for day, amount in (("2025-06-03", 600_00), ("2025-07-03", 600_00), ("2025-08-03", 550_00),
+                            ("2025-09-01", 600_00)):
             p.pay(lease_id, day, amount)
     for lease_id in ("BIG-1", "BIG-2"):
         p.lease(lease_id, start_on="2024-01-01")

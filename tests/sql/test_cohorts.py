@@ -46,7 +46,8 @@ def test_successive_months():
 
 def test_step_1_small_balances(engine):
     p = Portfolio(engine)
-    for lease, amount in (("in_9999", 99_99), ("out_10000", 100_00), ("out_zero", 0), ("in_one_cent", 1)):
+    for lease, amount in (("in_9999", 99_99), ("out_10000", 100_00), ("out_zero", 0), ("out_one_cent", 1),
+                          ("out_at_tolerance", 10_00), ("in_above_tolerance", 10_01)):
         p.lease(lease)
         if amount:
             p.charge(lease, "2025-08-01", amount)
@@ -62,7 +63,16 @@ def test_step_1_small_balances(engine):
     p.lease("in_ends_day_after", end_on="2025-09-02")     # still in place at D
     p.charge("in_ends_day_after", "2025-08-01", 50_00)
     p.commit()
-    assert cohort(engine, 1, "2025-09-01") == ["in_9999", "in_ends_day_after", "in_one_cent"]
+    # Arrears age (revision 5): 15 days is enough, 14 is not; the quittance falling due on D is not a residual.
+    p.lease("in_age_15_days")
+    p.charge("in_age_15_days", "2025-08-17", 50_00)
+    p.lease("out_age_14_days")
+    p.charge("out_age_14_days", "2025-08-18", 50_00)
+    p.lease("out_due_today", rent=80_00, charges=0)
+    p.charge("out_due_today", "2025-09-01", 80_00)
+    p.commit()
+    assert cohort(engine, 1, "2025-09-01") == ["in_9999", "in_above_tolerance", "in_age_15_days",
+                                               "in_ends_day_after"]
     frame = cohort_frame(engine, "small_balances", day("2025-09-01"))
     assert tuple(frame.columns[: len(COHORT_COLUMNS)]) == COHORT_COLUMNS
     row = frame.set_index("lease_id").loc["in_9999"]
@@ -147,8 +157,17 @@ def test_step_5_files_without_action(engine):
     p.lease("in_plan_not_respected")
     p.charge("in_plan_not_respected", "2025-07-01", 600_00)
     p.plan("in_plan_not_respected", agreed_on="2025-07-05", debt=600_00, installments=[("2025-08-05", 600_00)])
+    # Revision 5: a letter recorded on D by step 11 (same run date) does not change step 5's cohort — the
+    # same whichever step runs first; an imported action on D does.
+    p.lease("in_pipeline_letter_on_d")
+    p.charge("in_pipeline_letter_on_d", "2025-08-01", 600_00)
+    p.action("in_pipeline_letter_on_d", "2025-09-25", "letter", step=11, period="2025-09")
+    p.lease("out_imported_call_on_d")
+    p.charge("out_imported_call_on_d", "2025-08-01", 600_00)
+    p.action("out_imported_call_on_d", "2025-09-25", "phone_call")
     p.commit()
-    assert cohort(engine, 5, "2025-09-25") == ["in_action_on_d_minus_31", "in_age_31", "in_plan_not_respected"]
+    assert cohort(engine, 5, "2025-09-25") == ["in_action_on_d_minus_31", "in_age_31", "in_pipeline_letter_on_d",
+                                               "in_plan_not_respected"]
 
 
 def test_step_7_new_tenants(engine):

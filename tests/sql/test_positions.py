@@ -207,10 +207,10 @@ def test_months_paid_late(engine):
         p.pay("MIXED", f"2025-{month:02d}-{28 if month in (4, 6) else 1:02d}", 600_00)
     p.commit()
     pos = positions(engine)
-    assert pos["LATE20"]["months_paid_late_6m"] == 6    # Mar 1: 600 − max(0, 0) = 600 > 300, each month
-    assert pos["ADVANCE"]["months_paid_late_6m"] == 0   # on each 1st: 0 − max(−600, 0) = 0
-    assert pos["OLDDEBT"]["months_paid_late_6m"] == 0   # on each 1st: 200 − 200 = 0
-    assert pos["NEVER"]["months_paid_late_6m"] == 6     # Mar 1: 1 200 − 600 = 600 > 300
+    assert pos["LATE20"]["months_paid_late_6m"] == 6    # Mar 11: 600 − max(0, 0) = 600 > 300, 0 on the 31st
+    assert pos["ADVANCE"]["months_paid_late_6m"] == 0   # on each 11th: 0 − max(−600, 0) = 0
+    assert pos["OLDDEBT"]["months_paid_late_6m"] == 0   # on each 11th: 200 − 200 = 0
+    assert pos["NEVER"]["months_paid_late_6m"] == 0     # never paid: months unpaid, not late (revision 5)
     assert pos["MIXED"]["months_paid_late_6m"] == 2
 
 
@@ -221,14 +221,58 @@ def test_month_paid_late_counts_only_months_with_a_rent_entry_and_uses_the_month
     p.monthly(lease, "2025-07", 3)            # July, August, September only: March–June have no rent
     for month in (7, 8, 9):
         p.pay(lease, f"2025-{month:02d}-01", 250_00, kind="benefit")
-    p.pay(lease, "2025-07-01", 350_00)        # July 1: 600 − 250 − 350 = 0 unpaid → not late
-    p.pay(lease, "2025-08-01", 100_00)        # Aug 1: 600 − 250 − 100 = 250 unpaid > 175 → late
+    p.pay(lease, "2025-07-01", 350_00)        # July 11: 600 − 250 − 350 = 0 unpaid → not late
+    p.pay(lease, "2025-08-01", 100_00)        # Aug 11: 600 − 250 − 100 = 250 unpaid > 175, 0 on the 31st → late
     p.pay(lease, "2025-08-20", 250_00)
     p.commit()
     pos = positions(engine)["L1"]
     assert pos["monthly_due_cents"] == 350_00
     assert pos["months_paid_late_6m"] == 1
     assert pos["balance_cents"] == 350_00     # September's share not paid yet
+
+
+@pytest.mark.parametrize(("paid_on", "late"), [
+    ("05", False),   # on the 5th for the 1st: on time
+    ("11", False),   # on the grace date d + 10 days itself: on time
+    ("12", True),    # the day after the grace date
+    ("31", True),    # on the month's last day: paid that month, late
+    (None, False),   # on the 1st of the next month: the month is unpaid, not late
+])
+def test_month_paid_late_boundaries_grace_date_and_month_end(engine, paid_on, late):
+    """Revision 5: late = more than half the monthly due unpaid at the grace date and paid by the month's
+    last day. Only August 2025 is billed, so the count is 0 or 1."""
+    p = Portfolio(engine)
+    lease = p.lease("L1", start_on="2025-08-01")
+    p.monthly(lease, "2025-08", 2)
+    p.pay(lease, f"2025-08-{paid_on}" if paid_on else "2025-09-01", 600_00)
+    p.commit()
+    assert positions(engine)["L1"]["months_paid_late_6m"] == (1 if late else 0)
+
+
+def test_month_paid_late_grace_past_the_month_end_and_the_grace_setting(engine):
+    p = Portfolio(engine)
+    # Due on the 25th: the grace date (4 September) is past August's last day → August cannot be late.
+    late25 = p.lease("L25", start_on="2025-08-01")
+    p.monthly(late25, "2025-08", 1, day=25)
+    p.pay(late25, "2025-08-30", 600_00)
+    # Due on the 1st, paid on the 8th: on time with 10 days of grace, late with 5.
+    paid8 = p.lease("L8", start_on="2025-08-01")
+    p.monthly(paid8, "2025-08", 1)
+    p.pay(paid8, "2025-08-08", 600_00)
+    # Paid by the month's end except 5 € (within the 10 € tolerance): late; 20 € left: unpaid.
+    short = p.lease("LSHORT", start_on="2025-08-01")
+    p.monthly(short, "2025-08", 1)
+    p.pay(short, "2025-08-20", 595_00)
+    short20 = p.lease("LSHORT20", start_on="2025-08-01")
+    p.monthly(short20, "2025-08", 1)
+    p.pay(short20, "2025-08-20", 580_00)
+    p.commit()
+    pos = positions(engine)
+    assert pos["L25"]["months_paid_late_6m"] == 0
+    assert pos["L8"]["months_paid_late_6m"] == 0
+    assert pos["LSHORT"]["months_paid_late_6m"] == 1
+    assert pos["LSHORT20"]["months_paid_late_6m"] == 0
+    assert positions(engine, late_grace_days=5)["L8"]["months_paid_late_6m"] == 1
 
 
 # --------------------------------------------------------------------------------------------------

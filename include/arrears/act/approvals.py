@@ -65,7 +65,7 @@ def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_
         return 2
     engine = make_engine(db_url)
     decisions = decide_step(engine, step.number, as_of)
-    candidates = [d.lease_id for d in decisions]
+    candidates = [d.lease_id for d in decisions if not d.figures.get("held_back")]
     chosen = candidates if approve_all else lease_ids
     unknown = sorted(set(chosen) - set(candidates))
     if unknown:

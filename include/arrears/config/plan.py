@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arrears.config.letter_settings import LETTER_SETTINGS, LetterSettings, letter_settings  # noqa: F401
 from arrears.core.settings import PROJECT_ROOT
 from arrears.decide.decision import LETTER_TYPES, PROFILES
 
@@ -47,6 +48,15 @@ PLAN_SETTINGS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "worklist_deadline_points": (int, 1000),
     "worklist_points_per_100_eur": ((int, float), 1),
     "worklist_points_per_30_days": ((int, float), 2),
+    "late_payment_grace_days": (int, 10),
+    # Contact policy (revision 5): ladder levels per letter type, spacing, same-date order of the steps.
+    "letter_spacing_days": (int, 10),
+    "registered_letter_level": (int, 3),
+    "same_date_order": (list, [3, 2, 10, 7, 4, 12, 11, 9, 5]),
+    "letter_ladder": (dict, {"friendly_reminder": 1, "new_tenant": 1, "late_payment": 1, "convocation": 2,
+                             "repeat_debtor": 2, "broken_plan_reminder": 2, "formal_notice": 3,
+                             "last_notice": 4}),
+    "event_letters": (list, ["dd_reject", "sls_sanction", "departed_tenant"]),
 }
 
 # What each step's query and decision logic understand: thresholds (name -> default) and letter roles
@@ -96,40 +106,6 @@ KNOWN_DOCUMENTS = {
     "accounting_list",
 }
 PROFILE_KEYS = ("default", *PROFILES)
-
-# The [letters] table: help that scales with the debt and the convocation's appointment (PLAN.md "Letters",
-# revision 5). name -> (type, default).
-LETTER_SETTINGS: dict[str, tuple[type | tuple[type, ...], Any]] = {
-    "plan_from_monthly_dues": ((int, float), 1),   # from one monthly due: a repayment plan is offered
-    "fsl_from_monthly_dues": ((int, float), 2),    # from two monthly dues: the FSL and the social counsellor too
-    "fsl_profiles": (list, ["P2", "P4"]),          # ... and for these profiles whatever the debt
-    "appointment_minutes": (int, 30),              # a convocation's slot
-    "appointment_min_days": (int, 7),              # business day from D + min to D + max days
-    "appointment_max_days": (int, 14),
-}
-
-
-@dataclass(frozen=True)
-class LetterSettings:
-    """The [letters] table of the plan file."""
-
-    plan_from_monthly_dues: float = 1
-    fsl_from_monthly_dues: float = 2
-    fsl_profiles: tuple[str, ...] = ("P2", "P4")
-    appointment_minutes: int = 30
-    appointment_min_days: int = 7
-    appointment_max_days: int = 14
-
-    def help_level(self, balance_cents: int, monthly_due_cents: int, profile: str | None) -> dict[str, bool]:
-        """What a letter offers for this debt: ``plan`` (a repayment plan), ``fsl`` (the FSL and the social
-        counsellor); below one monthly due, neither (the letter asks for payment and offers a call)."""
-        due = max(0, monthly_due_cents)
-        months = (balance_cents / due) if due else (float("inf") if balance_cents > 0 else 0)
-        fsl = months >= self.fsl_from_monthly_dues or (profile in self.fsl_profiles and balance_cents > 0)
-        return {"plan": months >= self.plan_from_monthly_dues, "fsl": fsl, "months": months}
-
-
-
 
 @dataclass(frozen=True)
 class StepSpec:
@@ -206,6 +182,13 @@ class Plan:
     worklist_deadline_points: int = 1000
     worklist_points_per_100_eur: float = 1
     worklist_points_per_30_days: float = 2
+    late_payment_grace_days: int = 10
+    letter_spacing_days: int = 10
+    registered_letter_level: int = 3
+    same_date_order: tuple[int, ...] = (3, 2, 10, 7, 4, 12, 11, 9, 5)
+    letter_ladder: dict[str, int] = field(default_factory=lambda: dict(PLAN_SETTINGS["letter_ladder"][1]),
+                                          hash=False)
+    event_letters: tuple[str, ...] = ("dd_reject", "sls_sanction", "departed_tenant")
     path: Path | None = field(default=None, compare=False)
     letters: LetterSettings = field(default_factory=LetterSettings)
 
@@ -286,6 +269,7 @@ def load_plan(path: Path | str | None = None) -> Plan:
         raise PlanError(f"{reader.shown}: no [[steps]] in the plan file")
     templates = _template_names()
     steps = [reader.step(index, raw, merged, region, templates) for index, raw in enumerate(raw_steps)]
+    reader.check_ladder(steps, merged)
     shown, seen_numbers = reader.shown, reader.seen_numbers
     missing = [n for n in STEP_NUMBERS if n not in seen_numbers]
     if missing:
@@ -299,8 +283,12 @@ def load_plan(path: Path | str | None = None) -> Plan:
         continuous_weekday=merged["continuous_weekday"],
         caf_threshold_multiplier=merged["caf_threshold_multiplier"],
         caf_report_deadline_months=merged["caf_report_deadline_months"],
-        **{k: merged[k] for k in merged if k.startswith("worklist_")}, path=path,
-        letters=_letter_settings(reader.data.get("letters") or {}, reader.lines, reader.shown),
+        **{k: merged[k] for k in merged if k.startswith("worklist_")},
+        late_payment_grace_days=merged["late_payment_grace_days"],
+        letter_spacing_days=merged["letter_spacing_days"], registered_letter_level=merged["registered_letter_level"],
+        same_date_order=tuple(merged["same_date_order"]), letter_ladder=dict(merged["letter_ladder"]),
+        event_letters=tuple(merged["event_letters"]), path=path,
+        letters=letter_settings(reader.data.get("letters") or {}, reader.letters_fail),
     )
 
 
@@ -324,6 +312,10 @@ class _PlanReader:
         self.text, self.data, self.lines = text, data, lines
         self.seen_numbers: dict[int, str] = {}
         self.seen_ids: dict[str, int] = {}
+
+    def letters_fail(self, key: str, message: str):
+        line = next((i + 1 for i, t in enumerate(self.lines.lines) if re.match(rf"^\s*{re.escape(key)}\s*=", t)), 1)
+        raise PlanError(f"{self.shown}, line {line}: [letters] {message}")
 
     def fail(self, step_index: int | None, key_path: tuple[str, ...], who: str, message: str):
         lines, shown = self.lines, self.shown
@@ -351,7 +343,7 @@ class _PlanReader:
         merged = {k: settings.get(k, default) for k, (_kind, default) in PLAN_SETTINGS.items()}
         for key in ("tolerance_cents", "plan_grace_days", "formal_notice_deadline_days",
                     "caf_report_deadline_months", "worklist_deadline_days", "worklist_deadline_points",
-                    "worklist_points_per_100_eur", "worklist_points_per_30_days"):
+                    "worklist_points_per_100_eur", "worklist_points_per_30_days", "late_payment_grace_days"):
             if merged[key] < 0:
                 fail(None, (key,), "", f"{key} must not be negative")
         if not 0 <= merged["hour"] <= 23:
@@ -362,7 +354,42 @@ class _PlanReader:
             fail(None, ("continuous_weekday",), "", "continuous_weekday must be 0 (Monday) to 6 (Sunday)")
         if merged["caf_threshold_multiplier"] <= 0:
             fail(None, ("caf_threshold_multiplier",), "", "caf_threshold_multiplier must be positive")
+        self._contact_policy(merged)
         return merged
+
+    def _contact_policy(self, merged: dict[str, Any]) -> None:
+        """The letter ladder, the spacing and the same-date order of the steps (PLAN.md revision 5)."""
+        fail = self.fail
+        templates_all = _template_names()
+        if merged["letter_spacing_days"] < 1:
+            fail(None, ("letter_spacing_days",), "", "letter_spacing_days must be at least 1")
+        ladder = merged["letter_ladder"]
+        for name, level in ladder.items():
+            if isinstance(level, bool) or not isinstance(level, int) or level < 1:
+                fail(None, (name,), "", f"letter_ladder: level of {name!r} must be a whole number >= 1")
+            if name not in templates_all:
+                fail(None, (name,), "", f"letter_ladder: unknown letter {name!r}")
+        events = merged["event_letters"]
+        if not all(isinstance(x, str) for x in events):
+            fail(None, ("event_letters",), "", "event_letters must be a list of letter names")
+        both = sorted(set(events) & set(ladder))
+        if both:
+            fail(None, ("event_letters",), "", f"{', '.join(both)}: a letter is on the ladder or an event, not both")
+        order = merged["same_date_order"]
+        if (not all(isinstance(x, int) and not isinstance(x, bool) and x in STEP_NUMBERS for x in order)
+                or len(set(order)) != len(order)):
+            fail(None, ("same_date_order",), "", "same_date_order must list step numbers (1-15), each once")
+
+    def check_ladder(self, steps: list[StepSpec], merged: dict[str, Any]) -> None:
+        """Every letter template a step may send is on the ladder or an event letter."""
+        ladder, events = merged["letter_ladder"], merged["event_letters"]
+        for index, spec in enumerate(steps):
+            for role, by_profile in spec.letters.items():
+                for template in by_profile.values():
+                    if template not in ladder and template not in events:
+                        self.fail(index, ("letters", role), f"step {spec.id!r}: ",
+                                  f"letter {role!r}: template {template!r} is neither on the letter ladder "
+                                  f"([plan.letter_ladder]) nor an event letter (event_letters)")
 
     def step(self, index: int, raw: dict[str, Any], merged: dict[str, Any], region: str | None,
              templates: set[str]) -> StepSpec:
@@ -513,43 +540,6 @@ class _PlanReader:
                          f"{template}/ and not a letter type: {', '.join(LETTER_TYPES)})")
             letters[role] = {"default": letters[role]["default"], **by_profile}
         return letters
-
-
-def _letter_settings(raw: dict, lines: _Lines, shown: str) -> LetterSettings:
-    """Validate the [letters] table; an error names its line."""
-
-    def fail(key: str, message: str):
-        line = next((i + 1 for i, t in enumerate(lines.lines) if re.match(rf"^\s*{re.escape(key)}\s*=", t)), 1)
-        raise PlanError(f"{shown}, line {line}: [letters] {message}")
-
-    if not isinstance(raw, dict):
-        raise PlanError(f"{shown}: [letters] must be a table")
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in LETTER_SETTINGS:
-            fail(key, f"unknown setting {key!r} (known: {', '.join(LETTER_SETTINGS)})")
-        kind, _default = LETTER_SETTINGS[key]
-        if isinstance(value, bool) or not isinstance(value, kind):
-            fail(key, f"{key!r} must be a {_type_name(kind) if kind is not list else 'list'}, not {value!r}")
-        values[key] = value
-    merged = {k: values.get(k, default) for k, (_kind, default) in LETTER_SETTINGS.items()}
-    for key in ("plan_from_monthly_dues", "fsl_from_monthly_dues"):
-        if merged[key] < 0:
-            fail(key, f"{key} must not be negative")
-    if merged["fsl_from_monthly_dues"] < merged["plan_from_monthly_dues"]:
-        fail("fsl_from_monthly_dues", "fsl_from_monthly_dues must be at least plan_from_monthly_dues")
-    bad = [p for p in merged["fsl_profiles"] if p not in PROFILES]
-    if bad:
-        fail("fsl_profiles", f"fsl_profiles: unknown profile {bad[0]!r} (known: {', '.join(PROFILES)})")
-    if not 5 <= merged["appointment_minutes"] <= 240:
-        fail("appointment_minutes", "appointment_minutes must be between 5 and 240")
-    if not 0 <= merged["appointment_min_days"] <= merged["appointment_max_days"] <= 60:
-        fail("appointment_max_days", "appointment days must satisfy 0 <= appointment_min_days <= "
-                                     "appointment_max_days <= 60")
-    return LetterSettings(
-        plan_from_monthly_dues=merged["plan_from_monthly_dues"], fsl_from_monthly_dues=merged["fsl_from_monthly_dues"],
-        fsl_profiles=tuple(merged["fsl_profiles"]), appointment_minutes=merged["appointment_minutes"],
-        appointment_min_days=merged["appointment_min_days"], appointment_max_days=merged["appointment_max_days"])
 
 
 def _as_tuple(kinds) -> tuple:

@@ -11,372 +11,39 @@ reasons in French an officer understands.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
 
-from arrears.config.plan import Plan, StepSpec, load_plan
-from arrears.core.calendar import add_months, period_of, planned_date_clamped
-from arrears.core.fmt import date_fr, euros, whole_percent_fr
+from arrears.config.plan import Plan, load_plan
+from arrears.core.calendar import period_of
+from arrears.core.fmt import date_fr
 from arrears.core.sqlfiles import run_sql
-from arrears.decide.decision import ChecklistItem, Decision, LetterOrder, StateChange, TaskOrder
+from arrears.decide.builders import BUILDERS, FIGURE_KEYS, Context, Proposal
+from arrears.decide.contact_policy import (
+    HOLD_RULES_FR,
+    ContactPolicy,
+    SentLetter,
+    earlier_letters,
+    episode_start,
+    label_fr,
+    plans_agreed,
+)
+from arrears.decide.decision import Decision
 from arrears.decide.profiles import profiles_for
 from arrears.decide.rules import (
     ALREADY_SENT_REASON,
     DECEASED_REASON,
     GUARD_REASON,
-    CafStatus,
     all_holders_deceased,
     caf_status,
     caf_task,
     guard_allows_letter,
-    is_out_of_departement,
-    mandate_to_cancel,
-    pre_transfer_checklist,
     succession_task,
 )
 from arrears.select.cohorts import cohort_records
-
-FIGURE_KEYS = (
-    "agency_id", "officer_id", "counsellor_id", "balance_cents", "monthly_due_cents", "months_in_arrears",
-    "arrears_start", "arrears_age_days", "debt_since", "debt_age_days", "last_payment_on",
-    "last_payment_cents", "last_action_on", "last_action_kind", "active_plan_id", "active_plan_kind",
-    "effort_rate", "phones", "employer_phones", "living_holders",
-)
-
-
-@dataclass
-class Proposal:
-    """What a step builder proposes for one lease, before the cross-step rules."""
-
-    letter: LetterOrder | None = None
-    tasks: list[TaskOrder] = field(default_factory=list)
-    changes: list[StateChange] = field(default_factory=list)
-    reasons: list[str] = field(default_factory=list)
-    figures: dict[str, Any] = field(default_factory=dict)
-    caf_checked: bool = False  # the builder already handled the CAF rule (checklists)
-
-
-@dataclass
-class Context:
-    engine: Engine
-    plan: Plan
-    step: StepSpec
-    as_of: dt.date
-    period: str
-    history: dict[str, dict[str, Any]]
-    caf: dict[str, CafStatus]
-    rejects: dict[str, list[dict[str, Any]]]
-    profiles: dict[str, tuple[str | None, tuple[str, ...]]]
-
-    def template(self, role: str, record: dict[str, Any]) -> str:
-        return self.step.letter_template(role, self.profiles.get(record["lease_id"], (None,))[0])
-
-    def officer_task(self, record, kind, title, priority=2, due_on=None, checklist=()) -> TaskOrder:
-        if self.profiles.get(record["lease_id"], (None,))[0] == "P3":
-            priority = max(1, priority - 1)  # no payment without apparent difficulty: chase first
-        return TaskOrder(kind=kind, title=title, staff_id=record.get("officer_id"), priority=priority,
-                         due_on=due_on, checklist=tuple(checklist))
-
-    def counsellor_task(self, record, kind, title, priority=2, due_on=None) -> TaskOrder:
-        return TaskOrder(kind=kind, title=title, staff_id=record.get("counsellor_id") or record.get("officer_id"),
-                         priority=priority, due_on=due_on)
-
-
-# --------------------------------------------------------------------------------------------------
-# The step builders
-# --------------------------------------------------------------------------------------------------
-
-
-def _step1(ctx: Context, r: dict[str, Any]) -> Proposal:
-    return Proposal(letter=LetterOrder(ctx.template("reminder", r)),
-                    reasons=[(f"Solde de {euros(r['balance_cents'])}, inférieur à "
-                             f"{euros(ctx.step.threshold('max_balance_cents'))}, sans plan d'apurement")])
-
-
-def _step2(ctx: Context, r: dict[str, Any]) -> Proposal:
-    p = Proposal(changes=[StateChange("file_closed")])
-    p.reasons.append(f"Solde soldé ({euros(r['balance_cents'])}) : dossier d'impayé clôturé")
-    if r.get("active_plan_id"):
-        p.changes.append(StateChange("plan_completed", r["active_plan_id"]))
-        p.reasons.append(f"Plan d'apurement {r['active_plan_id']} marqué terminé")
-    p.tasks.append(ctx.officer_task(r, "file_closed_info", "Dossier remis à zéro : ne plus relancer", priority=3))
-    return p
-
-
-def _answered_since(h: dict[str, Any], since: dt.date) -> bool:
-    return h.get("last_contact_on") is not None and h["last_contact_on"] >= since
-
-
-def _step3(ctx: Context, r: dict[str, Any]) -> Proposal:
-    h = ctx.history.get(r["lease_id"], {})
-    d = ctx.as_of
-    t = ctx.step.thresholds
-    began = h.get("debt_began_on")
-    conv = h.get("last_convocation_on")
-    if conv is not None and began is not None and conv < began:
-        conv = None  # a convocation of an earlier debt does not count
-    fn_since_debt = h.get("formal_notice_since_debt_on")
-    contact_since = d - dt.timedelta(days=int(t["no_contact_days"]))
-    p = Proposal(reasons=[f"Solde de {euros(r['balance_cents'])} (seuil {euros(t['min_balance_cents'])})"])
-    conv_unanswered = (conv is not None and conv <= d - dt.timedelta(days=int(t["convocation_answer_days"]))
-                       and not _answered_since(h, conv))
-    if conv_unanswered and not (h.get("last_formal_notice_on") and h["last_formal_notice_on"] >= conv):
-        p.letter = LetterOrder(ctx.template("formal_notice", r), registered=True,
-                               deadline_days=ctx.plan.formal_notice_deadline_days)
-        p.reasons.append(f"Convocation du {date_fr(conv)} restée sans réponse : mise en demeure en LRAR")
-    elif (not _answered_since(h, contact_since) and (conv is None or conv < contact_since)
-          and fn_since_debt is None):
-        p.letter = LetterOrder(ctx.template("convocation", r))
-        p.reasons.append(f"Aucun contact depuis {t['no_contact_days']} jours : convocation")
-    elif fn_since_debt is not None:
-        p.reasons.append(f"Mise en demeure déjà envoyée le {date_fr(fn_since_debt)}")
-    elif conv is not None and not _answered_since(h, conv):
-        p.reasons.append(f"Convocation du {date_fr(conv)} en attente de réponse")
-    else:
-        p.reasons.append(f"Contact avec le locataire le {date_fr(h['last_contact_on'])}")
-    letter_type = p.letter.letter_type if p.letter else None
-    checklist = [
-        ChecklistItem("Appeler tous les numéros, y compris celui de l'employeur",
-                      "done" if _answered_since(h, contact_since) else "missing"),
-        ChecklistItem("Contacter les partenaires sociaux (MDM ou CCAS)",
-                      "done" if h.get("social_contact_since_debt_on") or h.get("support_since_debt_on")
-                      else "missing"),
-        ChecklistItem("Convoquer le locataire par courrier",
-                      "done_by_run" if letter_type == "convocation" and not p.letter.registered
-                      else "done" if conv else "missing"),
-        ChecklistItem("Mise en demeure en LRAR si la convocation reste sans réponse",
-                      "done_by_run" if p.letter and p.letter.registered
-                      else "done" if fn_since_debt else "missing"),
-    ]
-    p.tasks.append(ctx.officer_task(
-        r, "call", "Dette de plus de 1 500 € : appeler tous les numéros (employeur compris), contacter MDM/CCAS",
-        priority=1, checklist=checklist))
-    return p
-
-
-def _respected_at(ctx: Context, r: dict[str, Any], at: dt.date) -> bool | None:
-    """Whether the lease's plan was respected at ``at`` (None when it was not active then)."""
-    with ctx.engine.connect() as conn:
-        plan = run_sql(conn, "cohorts/support/plan_at", {"plan_id": r["plan_id"],
-                                                 "due_until": at - dt.timedelta(days=ctx.plan.plan_grace_days)})
-        balance = run_sql(conn, "cohorts/support/balance_at", {"lease_id": r["lease_id"], "at": at})[0]["balance_cents"]
-    if not plan or plan[0]["agreed_on"] > at:
-        return None
-    remaining = int(plan[0]["debt_cents"]) - int(plan[0]["installments_due_cents"] or 0)
-    return int(balance or 0) <= remaining + ctx.plan.tolerance_cents
-
-
-def _step4(ctx: Context, r: dict[str, Any]) -> Proposal:
-    kind = r.get("plan_kind")
-    p = Proposal(reasons=[f"Plan {r['plan_id']} ({kind}) non respecté au {date_fr(ctx.as_of)}"])
-    p.figures["plan_id"] = r["plan_id"]
-    if kind in ("overindebtedness", "moratorium"):
-        p.letter = LetterOrder(ctx.template("overindebtedness", r), variant=kind, registered=True)
-        p.reasons.append("Plan de surendettement ou moratoire non respecté : courrier en LRAR (incontournable)")
-        return p
-    previous = add_months(ctx.as_of.replace(day=1), -1)
-    previous_run = planned_date_clamped(previous.year, previous.month, ctx.step.day or 1, ctx.plan.region)
-    respected_before = _respected_at(ctx, r, previous_run)
-    p.figures["previous_step_date"] = previous_run
-    if respected_before is False:
-        p.letter = LetterOrder(ctx.template("formal_notice", r), variant="broken_plan", registered=True,
-                               deadline_days=ctx.plan.formal_notice_deadline_days)
-        p.changes.append(StateChange("plan_broken", r["plan_id"]))
-        p.reasons.append(f"Deuxième manquement consécutif (déjà non respecté le {date_fr(previous_run)}) : "
-                         f"plan clôturé comme rompu, mise en demeure en LRAR")
-    else:
-        p.letter = LetterOrder(ctx.template("reminder", r))
-        p.reasons.append("Premier manquement : courrier de relance du plan")
-    return p
-
-
-def _step5(ctx: Context, r: dict[str, Any]) -> Proposal:
-    p = Proposal(reasons=[
-        (f"Impayé depuis le {date_fr(r['arrears_start'])} ({r['arrears_age_days']} jours), "
-        f"aucune action depuis {ctx.step.threshold('no_action_days')} jours")])
-    old = (r.get("arrears_age_days") or 0) > 90 or (r.get("months_in_arrears") or 0) >= 3
-    p.tasks.append(ctx.officer_task(r, "no_action_review", "Dossier sans action : reprendre contact",
-                                    priority=1 if old else 2))
-    return p
-
-
-def _step6(ctx: Context, r: dict[str, Any]) -> Proposal:
-    h = ctx.history.get(r["lease_id"], {})
-    caf = ctx.caf.get(r["lease_id"]) or CafStatus(False, False, None, None, None)
-    plan_to_close = r["active_plan_id"] if r.get("active_plan_id") and not r.get("plan_respected") else None
-    reject = mandate_to_cancel(r, ctx.rejects.get(r["lease_id"], []),
-                               needed=int(ctx.plan.step(10).threshold("successive_months")),
-                               cancelled_on=h.get("last_mandate_cancelled_on"))
-    p = Proposal(caf_checked=True)
-    if plan_to_close:
-        p.changes.append(StateChange("plan_broken", plan_to_close))
-    if reject:
-        p.changes.append(StateChange("mandate_cancelled", reject["reject_id"]))
-    p.changes.append(StateChange("stage_contentieux"))
-    checklist = pre_transfer_checklist(r, h, caf, plan_to_close=plan_to_close, reject_to_cancel=reject, by_run=True)
-    p.tasks.append(ctx.officer_task(r, "transfer_review", "Transmission au contentieux : dossier de fin de GP",
-                                    priority=1, checklist=checklist))
-    proposed = r.get("proposed_on")
-    p.reasons.append("Proposé au contentieux par la préparation de fin de GP"
-                     + (f" du {date_fr(proposed)}" if proposed else "") + ", toujours éligible")
-    missing = [c.label for c in checklist if c.state == "missing"]
-    if missing:
-        p.reasons.append("Reste à faire avant transmission : " + " ; ".join(missing))
-    return p
-
-
-def _step7(ctx: Context, r: dict[str, Any]) -> Proposal:
-    p = Proposal(letter=LetterOrder(ctx.template("welcome", r)))
-    p.reasons.append(f"Bail signé le {date_fr(r['start_on'])}, impayé depuis {r['arrears_age_days']} jours")
-    p.tasks.append(ctx.officer_task(r, "call", "Nouvel entrant en impayé : appeler le locataire"))
-    rate = r.get("effort_rate")
-    if rate is not None and Decimal(str(rate)) > Decimal(str(ctx.step.threshold("referral_effort_rate"))):
-        p.tasks.append(ctx.counsellor_task(r, "social_referral",
-                                           "Orientation vers la conseillère sociale (taux d'effort élevé)"))
-        p.changes.append(StateChange("social_referral"))
-        p.reasons.append(f"Taux d'effort à l'entrée {whole_percent_fr(Decimal(str(rate)))} : orientation vers la "
-                         f"conseillère sociale")
-    return p
-
-
-def _step8(ctx: Context, r: dict[str, Any]) -> Proposal:
-    p = Proposal(letter=LetterOrder(ctx.template("firm", r)))
-    if (r.get("episodes_closed_12m") or 0) >= ctx.step.threshold("min_closed_episodes"):
-        p.reasons.append(f"{r['episodes_closed_12m']} épisodes d'impayé déjà soldés sur 12 mois")
-    if r.get("last_broken_plan_on"):
-        p.reasons.append(f"Plan d'apurement rompu le {date_fr(r['last_broken_plan_on'])}")
-    p.tasks.append(ctx.officer_task(r, "call", "Récidiviste : appeler et proposer le prélèvement automatique"))
-    return p
-
-
-def _step9(ctx: Context, r: dict[str, Any]) -> Proposal:
-    return Proposal(letter=LetterOrder(ctx.template("late_payment", r)),
-                    reasons=[(f"{r['months_paid_late_6m']} mois payés en retard sur les 6 derniers, seul le mois "
-                             f"en cours reste dû : proposer une date de prélèvement adaptée")])
-
-
-def _step10(ctx: Context, r: dict[str, Any]) -> Proposal:
-    p = Proposal()
-    window = [x for x in ctx.rejects.get(r["lease_id"], []) if x["rejected_on"] > r["reject_window_since"]]
-    p.figures.update(reject_id=r["reject_id"], reason_code=r["reason_code"],
-                     rejected_cents=int(r["rejected_cents"]), rejected_on=r["rejected_on"])
-
-    def latest(codes):
-        hits = [x for x in window if x["reason_code"] in codes]
-        return max(hits, key=lambda x: (x["rejected_on"], x["reject_id"])) if hits else None
-
-    md07 = latest({"MD07"})
-    account = latest({"AC04", "AC01", "MD01"})
-    if md07:
-        p.changes.append(StateChange("mandate_cancelled", md07["reject_id"]))
-        p.tasks.append(succession_task(r))
-        p.reasons.append(f"Rejet MD07 (débiteur décédé) du {date_fr(md07['rejected_on'])} : mandat annulé, "
-                         f"aucun courrier, tâche succession")
-        p.figures["deceased_reject"] = True
-    elif account:
-        p.changes.append(StateChange("mandate_cancelled", account["reject_id"]))
-        p.letter = LetterOrder(ctx.template("new_payment_means", r), variant="new_payment_means")
-        p.reasons.append(f"Rejet {account['reason_code']} du {date_fr(account['rejected_on'])} : mandat annulé, "
-                         f"demande d'un nouveau moyen de paiement")
-    elif r.get("is_successive_rejects"):
-        p.changes.append(StateChange("mandate_cancelled", r["reject_id"]))
-        p.letter = LetterOrder(ctx.template("new_payment_means", r), variant="successive_rejects")
-        p.reasons.append(f"{r['successive_reject_months']} mois de rejets successifs : mandat annulé, demande "
-                         f"d'un nouveau moyen de paiement")
-    else:
-        p.letter = LetterOrder(ctx.template("pay_rejected_amount", r), variant="pay_rejected_amount")
-        p.reasons.append(f"Rejet {r['reason_code']} du {date_fr(r['rejected_on'])} : demande de régler "
-                         f"{euros(int(r['rejected_cents']))}")
-    return p
-
-
-def _step11(ctx: Context, r: dict[str, Any]) -> Proposal:
-    h = ctx.history.get(r["lease_id"], {})
-    caf = ctx.caf.get(r["lease_id"]) or CafStatus(False, False, None, None, None)
-    plan_to_close = r["active_plan_id"] if r.get("active_plan_id") and not r.get("plan_respected") else None
-    reject = mandate_to_cancel(r, ctx.rejects.get(r["lease_id"], []),
-                               needed=int(ctx.plan.step(10).threshold("successive_months")),
-                               cancelled_on=h.get("last_mandate_cancelled_on"))
-    checklist = pre_transfer_checklist(r, h, caf, plan_to_close=plan_to_close, reject_to_cancel=reject, by_run=False)
-    p = Proposal(letter=LetterOrder(ctx.template("last_notice", r)), caf_checked=True,
-                 changes=[StateChange("transfer_proposed")])
-    p.reasons.append(f"Solde de {euros(r['balance_cents'])} ({r['months_in_arrears']} mois), mise en demeure du "
-                     f"{date_fr(r['formal_notice_on'])} sans régularisation : proposé pour la fin de GP")
-    missing = [c.label for c in checklist if c.state == "missing"]
-    if missing:
-        p.reasons.append("Reste à faire avant transmission : " + " ; ".join(missing))
-    p.tasks.append(ctx.officer_task(r, "transfer_review", "Revue de fin de GP (comité contentieux mensuel)",
-                                    priority=1, checklist=checklist))
-    caf_todo = caf_task(r, caf)
-    if caf_todo:
-        p.tasks.append(caf_todo)
-    return p
-
-
-def _step12(ctx: Context, r: dict[str, Any]) -> Proposal:
-    p = Proposal(letter=LetterOrder(ctx.template("sls", r)))
-    p.reasons.append("SLS provisoire (enquête non retournée) et solde débiteur : expliquer le recalcul")
-    p.tasks.append(ctx.counsellor_task(r, "home_visit", "Visite à domicile (enquête SLS non retournée)"))
-    return p
-
-
-def _step13(ctx: Context, r: dict[str, Any]) -> Proposal:
-    credit = int(r["credit_cents"])
-    p = Proposal()
-    p.figures["credit_cents"] = credit
-    if r.get("is_exceptional_income"):
-        p.tasks.append(ctx.officer_task(r, "exceptional_income",
-                                        "Fiche produits exceptionnels (locataire parti depuis plus de 3 ans)",
-                                        priority=3))
-        p.reasons.append(f"Crédit de {euros(credit)}, locataire parti le {date_fr(r['end_on'])} : produits "
-                         f"exceptionnels")
-    else:
-        p.tasks.append(ctx.officer_task(r, "refund", f"Rembourser le crédit de {euros(credit)}", priority=2))
-        p.reasons.append(f"Solde créditeur de {euros(credit)}"
-                         + (" (locataire parti)" if r.get("is_departed") else " supérieur à une quittance"))
-    return p
-
-
-def _step14(ctx: Context, r: dict[str, Any]) -> Proposal:
-    p = Proposal(changes=[StateChange("write_off_proposed")])
-    why = []
-    if r.get("is_debt_erased"):
-        why.append("dette effacée (surendettement)")
-    if r.get("is_small_balance"):
-        why.append(f"solde inférieur à {euros(ctx.step.threshold('max_balance_cents'))}")
-    if not r.get("has_forwarding_address"):
-        why.append("sans adresse connue")
-    p.reasons.append(f"Parti le {date_fr(r['end_on'])}, aucun paiement depuis "
-                     f"{ctx.step.threshold('no_payment_months')} mois, " + ", ".join(why))
-    p.tasks.append(ctx.officer_task(r, "write_off_review", "Fiche de passage en perte à faire approuver", priority=3))
-    return p
-
-
-def _step15(ctx: Context, r: dict[str, Any]) -> Proposal:
-    p = Proposal()
-    if not r.get("has_forwarding_address"):
-        p.tasks.append(ctx.officer_task(r, "address_search",
-                                        "Rechercher l'adresse (dédite, état des lieux de sortie, pages blanches)"))
-        p.reasons.append("Locataire parti sans laisser d'adresse : recherche d'adresse")
-        return p
-    outside = is_out_of_departement(r)
-    p.letter = LetterOrder(ctx.template("departed", r), variant="out_of_departement" if outside else "default",
-                           to_forwarding_address=True, out_of_departement=outside)
-    p.reasons.append(f"Parti le {date_fr(r['end_on'])} avec un solde de {euros(r['balance_cents'])}"
-                     + (" ; nouvelle adresse hors du département de l'agence" if outside else ""))
-    return p
-
-
-BUILDERS = {1: _step1, 2: _step2, 3: _step3, 4: _step4, 5: _step5, 6: _step6, 7: _step7, 8: _step8, 9: _step9,
-            10: _step10, 11: _step11, 12: _step12, 13: _step13, 14: _step14, 15: _step15}
-
-
-# --------------------------------------------------------------------------------------------------
-# Cross-step rules and assembly
-# --------------------------------------------------------------------------------------------------
 
 
 def _plain(value: Any) -> Any:
@@ -419,6 +86,32 @@ def _apply_rules(ctx: Context, r: dict[str, Any], p: Proposal, already_sent: set
     return p
 
 
+def _apply_contact_policy(policy: ContactPolicy, ctx: Context, r: dict[str, Any], p: Proposal,
+                          earlier: list[SentLetter], plan_agreed_on: dt.date | None) -> None:
+    """PLAN.md revision 5, one voice per tenant: hold back a letter that steps back on the ladder, comes
+    within the spacing without escalating, or would be a second letter on the day (an officer task instead)."""
+    letter = p.letter
+    if letter is None:
+        return
+    level = policy.level(letter.letter_type, letter.registered)
+    p.figures["letter_level"] = level
+    start = episode_start(r, plan_agreed_on)
+    hold = policy.check(letter, ctx.as_of, earlier, start)
+    if hold is None:
+        if level is not None:
+            p.reasons.append(f"Politique de contact respectée : courrier de niveau {level}"
+                             + (f", épisode d'impayé depuis le {date_fr(start)}" if start else ""))
+        return
+    p.letter = None
+    # A checklist item this run was to do by its letter (step 3's convocation or formal notice) is not done.
+    p.tasks = [replace(t, checklist=tuple(replace(c, state="missing") if c.state == "done_by_run" else c
+                                          for c in t.checklist)) for t in p.tasks]
+    p.tasks.append(hold.task(letter, r.get("officer_id"), ctx.as_of))
+    p.figures.update(hold.figures(letter))
+    p.reasons.append(f"Envoi retenu — {label_fr(letter.letter_type, letter.registered)} (règle : "
+                     f"{HOLD_RULES_FR[hold.rule]}), tâche pour le chargé de recouvrement : {hold.reason}")
+
+
 def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | None = None) -> list[Decision]:
     """The decisions of ``step`` (number or id) at D = ``as_of``: one per lease of its cohort, sorted by
     lease_id. Step 6 and step 14 decisions say whether a manager approved the lease (``approved``)."""
@@ -445,6 +138,11 @@ def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | No
                      for a in run_sql(conn, "cohorts/support/approvals", {"step": spec.number, "period": period})}
         already_sent = {x["lease_id"] for x in run_sql(conn, "cohorts/support/already_sent",
                                                        {"step": spec.number, "period": period})}
+    with_letters = ids if any(spec.letters.values()) else []
+    sent_before = earlier_letters(engine, plan, spec.number, as_of, period, with_letters)
+    with engine.connect() as conn:
+        agreed = plans_agreed(conn, with_letters, as_of) if with_letters else {}
+    policy = ContactPolicy.from_plan(plan)
     by_id = {r["lease_id"]: r for r in records}
     caf = {
         lease_id: caf_status(by_id[lease_id], history.get(lease_id, {}), entries.get(lease_id, []), as_of,
@@ -452,11 +150,20 @@ def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | No
                              deadline_months=plan.caf_report_deadline_months)
         for lease_id in caf_ids
     }
+    departed: dict[str, dict[str, Any]] = {}
+    if spec.number == 14:
+        with engine.connect() as conn:
+            for c in run_sql(conn, "support/contact_details", {}, ids):
+                departed[c["lease_id"]] = {**c, "attempts": []}
+            for a in run_sql(conn, "support/contact_attempts", {"as_of": as_of}, ids):
+                departed.setdefault(a["lease_id"], {"attempts": []})["attempts"].append(a)
     ctx = Context(engine=engine, plan=plan, step=spec, as_of=as_of, period=period, history=history, caf=caf,
-                  rejects=rejects, profiles=profiles)
+                  rejects=rejects, profiles=profiles, departed=departed)
     decisions = []
     for r in records:
         proposal = _apply_rules(ctx, r, BUILDERS[spec.number](ctx, r), already_sent)
+        _apply_contact_policy(policy, ctx, r, proposal, sent_before.get(r["lease_id"], []),
+                              agreed.get(r["lease_id"]))
         code, profile_reasons = profiles.get(r["lease_id"], (None, ()))
         figures = {**_figures(r), **proposal.figures}
         status = caf.get(r["lease_id"])

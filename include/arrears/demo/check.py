@@ -22,6 +22,7 @@ from arrears.demo.builder import DemoCalendar, LeaseDraft
 
 TOLERANCE = 1000
 GRACE_DAYS = 10
+LATE_GRACE_DAYS = 10  # "month paid late": payment grace (plan file late_payment_grace_days)
 DAY = dt.timedelta(days=1)
 
 
@@ -32,6 +33,7 @@ class Facts:
         self.d = draft
         self.tol = tolerance
         self.grace = dt.timedelta(days=grace_days)
+        self.late_grace = dt.timedelta(days=LATE_GRACE_DAYS)
         events = sorted((((due or posted) if amount > 0 else posted), amount)
                         for posted, due, _k, amount, _l in draft.entries)
         self.dates: list[dt.date] = []
@@ -81,8 +83,14 @@ class Facts:
             if not dues:
                 continue
             due_date = min(dues)
-            jump = self.balance(due_date) - max(self.balance(due_date - DAY), 0)
-            late += 2 * jump > self.due
+            # Revision 5: more than half the due unpaid at the grace date (within the month), and paid by
+            # the month's last day (unpaid part <= tolerance); a month still unpaid is not late.
+            grace = due_date + self.late_grace
+            last = month_end(m)
+            if grace > last:
+                continue
+            base = max(self.balance(due_date - DAY), 0)
+            late += 2 * (self.balance(grace) - base) > self.due and self.balance(last) - base <= self.tol
         return late
 
     def episodes(self, day: dt.date) -> tuple[int, int]:
@@ -136,7 +144,8 @@ def in_cohort(step: int, f: Facts, day: dt.date, cal: DemoCalendar) -> bool:
         return False
     bal = f.balance(day)
     if step == 1:
-        return 0 < bal < 10_000 and not f.active_plans(day)
+        age = f.arrears_age(day)
+        return f.tol < bal < 10_000 and age is not None and age >= 15 and not f.active_plans(day)
     if step == 2:
         return bal <= 0 and f.balance(day.replace(day=1) - DAY) > 0
     if step == 3:

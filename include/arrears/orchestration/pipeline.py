@@ -133,13 +133,22 @@ def approval_request(spec: RunSpec) -> dict[str, Any]:
     from arrears.act.approvals import recorded_answers
 
     decisions = load_decisions(spec)
+    held = [d for d in decisions if d.figures.get("held_back")]
+    decisions = [d for d in decisions if not d.figures.get("held_back")]
     lease_ids = [d.lease_id for d in decisions]
     answers = recorded_answers(_engine(spec), spec.step, spec.period)
     from arrears.core.fmt import eur
 
     lines = [f"| {d.lease_id} | {eur(d.figures.get('balance_cents', 0))} | {d.profile or ''} |" for d in decisions]
     body = ("| Bail | Solde | Profil |\n|---|---|---|\n" + "\n".join(lines)) if lines else "Aucun dossier."
-    return {"lease_ids": lease_ids, "answered": all(x in answers for x in lease_ids), "body": body}
+    # Revision 5: files held back (a legal prerequisite missing, a write-off not yet coherent) are shown to
+    # the manager with their reasons, never offered for approval.
+    held_back = [{"lease_id": d.lease_id, "reasons": list(d.figures.get("held_back_reasons") or ())} for d in held]
+    if held_back:
+        body += "\n\n**Dossiers retenus (non proposés)**\n\n| Bail | Motifs |\n|---|---|\n" + "\n".join(
+            f"| {h['lease_id']} | {' ; '.join(h['reasons'])} |" for h in held_back)
+    return {"lease_ids": lease_ids, "answered": all(x in answers for x in lease_ids), "body": body,
+            "held_back": held_back}
 
 
 def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[str, Any]:
@@ -150,7 +159,8 @@ def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[st
     decisions = load_decisions(spec)
     if approved is not None:
         allowed = set(approved)
-        decisions = [d for d in decisions if d.lease_id in allowed]
+        # Held-back files need no approval: their officer tasks are recorded, nothing else happens.
+        decisions = [d for d in decisions if d.lease_id in allowed or d.figures.get("held_back")]
     if spec.dry_run:
         ids = [d.lease_id for d in decisions]
         _note_render_plan(spec, ids)
@@ -282,6 +292,8 @@ def _render_lease_files(spec: RunSpec, decisions: list[Decision], out: Path, fai
         for _name, kind in files:
             writer, folder = kind.load(), out / kind.folder
             for decision in decisions:
+                if decision.figures.get("held_back"):
+                    continue  # held back (revision 5): no transfer file, no write-off form
                 try:
                     writer(conn, decision, folder)
                     n += 1
@@ -333,9 +345,10 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
         paths += write(_engine(spec), with_tasks, out, step_title=title, as_of=spec.as_of_date)
     from arrears.orchestration.step_documents import run_lists
 
-    for _name, run_list in run_lists(_step_documents(spec)) if decisions else ():
+    handed_over = [d for d in decisions if not d.figures.get("held_back")]  # held back: not handed over
+    for _name, run_list in run_lists(_step_documents(spec)) if handed_over else ():
         # Whole-run lists for another service (step 6 hands its files to litigation).
-        paths += write(_engine(spec), decisions, out, step_title=title, as_of=spec.as_of_date,
+        paths += write(_engine(spec), handed_over, out, step_title=title, as_of=spec.as_of_date,
                        title=run_list.title, group_by=None, file_prefix=run_list.file_prefix)
     if decisions and not spec.dry_run:
         paths += write_accounting_list(spec, load_decisions(spec))

@@ -55,7 +55,7 @@ def ensure_positions(engine: Engine, as_of: dt.date, plan: Plan | None = None) -
         return 0
     with engine.begin() as conn:
         return store_positions(conn, as_of, tolerance_cents=plan.tolerance_cents,
-                               grace_days=plan.plan_grace_days)
+                               grace_days=plan.plan_grace_days, late_grace_days=plan.late_payment_grace_days)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -70,6 +70,8 @@ def step_parameters(conn: Connection, plan: Plan, step: StepSpec, as_of: dt.date
     n = step.number
     if n == 1:
         params["max_balance_cents"] = int(t["max_balance_cents"])
+        params["tolerance_cents"] = int(plan.tolerance_cents)
+        params["min_arrears_age_days"] = int(t["min_arrears_age_days"])
     elif n == 2:
         params["recent_since"] = as_of - dt.timedelta(days=int(t["recent_action_days"]))
     elif n == 3:

@@ -62,13 +62,15 @@ def _add_months(first_of_month: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def window_parameters(as_of: dt.date, *, tolerance_cents: int, grace_days: int) -> dict[str, Any]:
+def window_parameters(as_of: dt.date, *, tolerance_cents: int, grace_days: int,
+                      late_grace_days: int = 10) -> dict[str, Any]:
     """The bind parameters of the positions query at D = ``as_of`` (dates computed here, not in SQL)."""
     month_start = as_of.replace(day=1)
     params: dict[str, Any] = {
         "as_of": as_of,
         "tolerance_cents": int(tolerance_cents),
         "grace_cutoff": as_of - dt.timedelta(days=int(grace_days)),
+        "late_grace_days": int(late_grace_days),
     }
     # me12 = last day of the month before D's month; me00 = the month end 12 months before it.
     for k in range(13):
@@ -76,11 +78,15 @@ def window_parameters(as_of: dt.date, *, tolerance_cents: int, grace_days: int) 
     # mb0 … mb5: first days of the 6 months before D's month; mb6: first day of D's month.
     for k in range(7):
         params[f"mb{k}"] = _add_months(month_start, k - 6)
+    for k in range(6):  # lengths of those 6 months: a grace date past the last day cannot make it late
+        params[f"days{k}"] = (params[f"mb{k + 1}"] - params[f"mb{k}"]).days
     return params
 
 
 def _query(params: dict[str, Any]):
     binds = [bindparam(name, type_=Date) for name, value in params.items() if isinstance(value, dt.date)]
+    binds += [bindparam(name, type_=Integer) for name in params if name.startswith("days")]
+    binds += [bindparam("late_grace_days", type_=Integer)]
     binds += [bindparam("tolerance_cents", type_=BigInteger), bindparam("all_leases", type_=Boolean),
               bindparam("lease_ids", expanding=True, type_=String)]
     return text(load_sql("positions/lease_positions")).bindparams(*binds).columns(
@@ -153,13 +159,20 @@ def _plan_settings(tolerance_cents: int | None, grace_days: int | None) -> tuple
 
 
 def position_rows(conn: Connection, as_of: dt.date, lease_ids: Sequence[str] | None = None, *,
-                  tolerance_cents: int | None = None, grace_days: int | None = None) -> list[dict[str, Any]]:
+                  tolerance_cents: int | None = None, grace_days: int | None = None,
+                  late_grace_days: int | None = None) -> list[dict[str, Any]]:
     """The figures of every lease (or of ``lease_ids``) at ``as_of``, as dicts keyed by ``COLUMNS``.
 
-    Sorted by lease_id (code-point order, the same on both back-ends).
+    Sorted by lease_id (code-point order, the same on both back-ends). ``late_grace_days`` (the payment
+    grace of "month paid late") defaults to the plan file's ``late_payment_grace_days``.
     """
     tolerance, grace = _plan_settings(tolerance_cents, grace_days)
-    params = window_parameters(as_of, tolerance_cents=tolerance, grace_days=grace)
+    if late_grace_days is None:
+        from arrears.config.plan import load_plan
+
+        late_grace_days = load_plan().late_payment_grace_days
+    params = window_parameters(as_of, tolerance_cents=tolerance, grace_days=grace,
+                               late_grace_days=late_grace_days)
     query = _query(params)
     if lease_ids is None:
         batches: Iterable[dict[str, Any]] = [{"all_leases": True, "lease_ids": []}]
@@ -174,7 +187,8 @@ def position_rows(conn: Connection, as_of: dt.date, lease_ids: Sequence[str] | N
 
 
 def compute_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | None = None, *,
-                      tolerance_cents: int | None = None, grace_days: int | None = None) -> pd.DataFrame:
+                      tolerance_cents: int | None = None, grace_days: int | None = None,
+                      late_grace_days: int | None = None) -> pd.DataFrame:
     """One row per lease (all leases, or ``lease_ids``), sorted by lease_id, with the columns of
     ``LeasePosition``: the derived figures of DATA.md at D = ``as_of``.
 
@@ -184,7 +198,8 @@ def compute_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | N
     ``tolerance_cents`` and ``grace_days`` default to the plan file's (``include/plan.toml``).
     """
 
-    rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days)
+    rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days,
+                         late_grace_days=late_grace_days)
     return _frame(rows)
 
 
@@ -218,10 +233,12 @@ def positions_frame(conn: Connection, as_of: dt.date, **options: Any) -> pd.Data
 
 
 def store_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | None = None, *,
-                    tolerance_cents: int | None = None, grace_days: int | None = None) -> int:
+                    tolerance_cents: int | None = None, grace_days: int | None = None,
+                    late_grace_days: int | None = None) -> int:
     """Replace the ``lease_positions`` rows of ``as_of`` (all of them, or those of ``lease_ids``) with
     freshly computed figures, in the caller's transaction. Returns the number of rows written."""
-    rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days)
+    rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days,
+                         late_grace_days=late_grace_days)
     table = LeasePosition.__table__
     if lease_ids is None:
         conn.execute(delete(table).where(table.c.as_of == as_of))
@@ -231,3 +248,45 @@ def store_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | Non
     for i in range(0, len(rows), 5000):
         conn.execute(insert(table), rows[i:i + 5000])
     return len(rows)
+
+
+def late_months(entries: Iterable[tuple[dt.date, int, bool]], as_of: dt.date, *, monthly_due_cents: int,
+                tolerance_cents: int, grace_days: int) -> list[dict[str, Any]]:
+    """The months paid late among the 6 before D's month (DATA.md revision 5), with the day each was paid:
+    what the late-payment letter lists. The same rule as ``lease_positions.sql``, for one lease.
+
+    ``entries``: (effective day, amount in cents, is_rent) of the lease's ledger entries in force at D.
+    Returns ``[{"month": "2025-04", "due_on": date, "grace_on": date, "paid_on": date}, …]``, oldest first.
+    """
+    import calendar
+
+    by_day: dict[dt.date, int] = {}
+    rent_days: dict[tuple[int, int], dt.date] = {}
+    for on, amount, is_rent in entries:
+        by_day[on] = by_day.get(on, 0) + int(amount)
+        if is_rent and amount > 0:
+            key = (on.year, on.month)
+            rent_days[key] = min(on, rent_days.get(key, on))
+    days = sorted(by_day)
+
+    def balance(at: dt.date) -> int:
+        return sum(by_day[d] for d in days if d <= at)
+
+    first = _add_months(as_of.replace(day=1), -6)
+    out = []
+    for k in range(6):
+        month = _add_months(first, k)
+        due = rent_days.get((month.year, month.month))
+        if due is None:
+            continue
+        last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+        grace = due + dt.timedelta(days=int(grace_days))
+        if grace > last:
+            continue
+        base = max(balance(due - dt.timedelta(days=1)), 0)
+        if 2 * (balance(grace) - base) <= monthly_due_cents or balance(last) - base > tolerance_cents:
+            continue
+        paid_on = next(d for d in days if grace < d <= last and balance(d) - base <= tolerance_cents)
+        out.append({"month": f"{month.year:04d}-{month.month:02d}", "due_on": due, "grace_on": grace,
+                    "paid_on": paid_on})
+    return out

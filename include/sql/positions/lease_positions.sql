@@ -9,6 +9,8 @@
 --                        the month before D's month, me00 the month end before the 12 months of the window
 --   mb0 … mb6          first days of the 6 calendar months before D's month (mb0 the oldest) and of
 --                        D's month (mb6): the months of "month paid late"
+--   days0 … days5      the lengths of those 6 months (days)
+--   late_grace_days     the payment grace of "month paid late" (10 days by default)
 --   all_leases          true: every lease; false: only the leases in lease_ids (expanding)
 --
 -- The balance at a date t counts the charges due on or before t and the credits posted on or before t,
@@ -177,19 +179,36 @@ debts_since as (
     group by r.lease_id
 ),
 
--- Month paid late: the due date of month m is the earliest due date of its rent entries.
+-- Month paid late (DATA.md, revision 5): the due date d of month m is the earliest due date of its rent
+-- entries; month_start / next_month_start bound m, month_days is its length.
 rent_months as (
     select
         lease_id,
+        min(effective_on) as due_on,
         case
-            when effective_on < :mb1 then 1
-            when effective_on < :mb2 then 2
-            when effective_on < :mb3 then 3
-            when effective_on < :mb4 then 4
-            when effective_on < :mb5 then 5
-            else 6
-        end as month_no,
-        min(effective_on) as due_on
+            when min(effective_on) < :mb1 then :mb0
+            when min(effective_on) < :mb2 then :mb1
+            when min(effective_on) < :mb3 then :mb2
+            when min(effective_on) < :mb4 then :mb3
+            when min(effective_on) < :mb5 then :mb4
+            else :mb5
+        end as month_start,
+        case
+            when min(effective_on) < :mb1 then :mb1
+            when min(effective_on) < :mb2 then :mb2
+            when min(effective_on) < :mb3 then :mb3
+            when min(effective_on) < :mb4 then :mb4
+            when min(effective_on) < :mb5 then :mb5
+            else :mb6
+        end as next_month_start,
+        case
+            when min(effective_on) < :mb1 then :days0
+            when min(effective_on) < :mb2 then :days1
+            when min(effective_on) < :mb3 then :days2
+            when min(effective_on) < :mb4 then :days3
+            when min(effective_on) < :mb5 then :days4
+            else :days5
+        end as month_days
     from running
     where rent_entries > 0
       and effective_on >= :mb0
@@ -206,18 +225,58 @@ rent_months as (
         end
 ),
 
--- Late when balance(due date) − max(balance(day before), 0) > monthly due ÷ 2 (compared doubled, in
--- integers). The due date is an effective day, so balance(day before) = its balance minus its net.
+-- The day of the month of the due date (ISO text on both back-ends, so the day is characters 9-10) and
+-- the grace day d + grace: a grace date past the month's last day means the month cannot be late.
+rent_month_days as (
+    select
+        lease_id,
+        due_on,
+        next_month_start,
+        cast(substr(cast(due_on as varchar(10)), 9, 2) as integer) + :late_grace_days as grace_day,
+        month_days
+    from rent_months
+),
+
+-- The last effective day of month m on or before its grace date, and the last one of the month (both
+-- exist: the due date is one).
+month_marks as (
+    select
+        m.lease_id,
+        m.due_on,
+        max(
+            case
+                when cast(substr(cast(r.effective_on as varchar(10)), 9, 2) as integer) <= m.grace_day
+                    then r.effective_on
+            end
+        ) as grace_mark_on,
+        max(r.effective_on) as month_end_mark_on
+    from rent_month_days as m
+    inner join running as r
+        on r.lease_id = m.lease_id
+        and r.effective_on >= m.due_on
+        and r.effective_on < m.next_month_start
+    where m.grace_day <= m.month_days
+    group by m.lease_id, m.due_on
+),
+
+-- Late when unpaid(grace date) > monthly due ÷ 2 (compared doubled, in integers) and unpaid(last day of
+-- m) <= tolerance, with unpaid(t) = balance(t) − max(balance(d − 1 day), 0). The due date is an
+-- effective day, so balance(d − 1 day) = its balance minus its net.
 late_months as (
-    select m.lease_id, count(*) as months_paid_late
-    from rent_months as m
-    inner join running as r on r.lease_id = m.lease_id and r.effective_on = m.due_on
-    inner join scope as s on s.lease_id = m.lease_id
+    select mk.lease_id, count(*) as months_paid_late
+    from month_marks as mk
+    inner join running as d on d.lease_id = mk.lease_id and d.effective_on = mk.due_on
+    inner join running as g on g.lease_id = mk.lease_id and g.effective_on = mk.grace_mark_on
+    inner join running as e on e.lease_id = mk.lease_id and e.effective_on = mk.month_end_mark_on
+    inner join scope as s on s.lease_id = mk.lease_id
     where 2 * (
-        r.balance_cents
-        - case when r.balance_cents - r.net_cents > 0 then r.balance_cents - r.net_cents else 0 end
+        g.balance_cents
+        - case when d.balance_cents - d.net_cents > 0 then d.balance_cents - d.net_cents else 0 end
     ) > s.monthly_due_cents
-    group by m.lease_id
+      and e.balance_cents
+        - case when d.balance_cents - d.net_cents > 0 then d.balance_cents - d.net_cents else 0 end
+        <= :tolerance_cents
+    group by mk.lease_id
 ),
 
 -- Last payment: the payments and direct debits of the last day one was posted (several count together).

@@ -143,3 +143,24 @@ def test_toml_syntax_error_names_the_line(tmp_path):
     line = line_of(text, r"^day = = 15")
     with pytest.raises(PlanError, match=rf"line {line}: not valid TOML"):
         load_text(tmp_path, text)
+
+
+def test_revision_5_settings_and_their_validation(tmp_path):
+    plan = load_plan()
+    assert plan.late_payment_grace_days == 10 and plan.step(1).threshold("min_arrears_age_days") == 15
+    assert plan.letter_spacing_days == 10 and plan.same_date_order[:2] == (3, 2)
+    assert plan.letter_ladder["last_notice"] == 4 and "dd_reject" in plan.event_letters
+    changed = load_text(tmp_path, TEXT.replace("late_payment_grace_days = 10", "late_payment_grace_days = 5")
+                        .replace("letter_spacing_days = 10", "letter_spacing_days = 14"))
+    assert changed.late_payment_grace_days == 5 and changed.letter_spacing_days == 14
+    # A template that sits neither on the ladder nor among the event letters is refused.
+    text = TEXT.replace('sls = "sls_sanction"', 'sls = "friendly_reminder"').replace(
+        "\nfriendly_reminder = 1\n", "\n")
+    with pytest.raises(PlanError, match="'friendly_reminder' is neither on the letter ladder"):
+        load_text(tmp_path, text)
+    with pytest.raises(PlanError, match="same_date_order must list step numbers"):
+        load_text(tmp_path, TEXT.replace("same_date_order = [3, 2,", "same_date_order = [3, 3,"))
+    with pytest.raises(PlanError, match="on the ladder or an event, not both"):
+        load_text(tmp_path, TEXT.replace('event_letters = ["dd_reject",', 'event_letters = ["last_notice", "dd_reject",'))
+    with pytest.raises(PlanError, match="letter_ladder: unknown letter 'bienvenue'"):
+        load_text(tmp_path, TEXT.replace("\nnew_tenant = 1\n", "\nnew_tenant = 1\nbienvenue = 1\n"))

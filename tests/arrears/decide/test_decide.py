@@ -161,12 +161,24 @@ def test_pre_transfer_checklist_and_approval(engine):
                        decided_at=dt.datetime(2025, 9, 1, 9)))
         s.commit()
     out = decide(engine, 6, "2025-09-01")
+    # Revision 5: the CAF report is due and not made, a legal prerequisite: L1 is held back, stays at
+    # precontentieux, and its officer gets a dated task.
+    held = out["L1"]
+    assert held.changes == () and held.figures["held_back"] is True
+    assert held.figures["held_back_reasons"] == ["Signalement CAF (vaut saisine CCAPEX) : dû et non fait"]
+    caf_task = next(t for t in held.tasks if t.kind == "caf_report")
+    assert caf_task.due_on == day(held.figures["missing_legal_items"][0]["due_on"]) and caf_task.priority == 1
+    with Session(engine) as s:
+        from arrears.core.models import Action
+        s.add(Action(action_id="CAF1", lease_id="L1", done_on=day("2025-08-28"), kind="caf_report"))
+        s.commit()
+    out = decide(engine, 6, "2025-09-01")
     l1 = out["L1"]
     states = {item.label: item.state for item in l1.tasks[0].checklist}
     assert states == {
         "Plans d'apurement non respectés clôturés": "done_by_run",
         "Prélèvements annulés (rejet décès MD07, compte soldé AC04, ou 3 rejets successifs)": "done_by_run",
-        "Signalement CAF fait": "missing",
+        "Signalement CAF fait": "done",
         "Mise en demeure envoyée": "done",
         "Contact du conseiller social tenté": "missing",
     }
