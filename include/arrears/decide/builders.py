@@ -207,9 +207,9 @@ def _measure_claim(ctx: Context, r: dict[str, Any]) -> dict[str, Any]:
     the rent), then the installments, oldest first; an installment is missed when it falls due on or before
     D − grace and is not covered. The claim never exceeds the balance."""
     with ctx.engine.connect() as conn:
-        plan = run_sql(conn, "support/plan_at", {"plan_id": r["plan_id"], "due_until": ctx.as_of})[0]
-        installments = run_sql(conn, "support/plan_installments", {"plan_id": r["plan_id"]})
-        entries = run_sql(conn, "support/ledger_entries", {"as_of": ctx.as_of}, [r["lease_id"]])
+        plan = run_sql(conn, "cohorts/support/plan_at", {"plan_id": r["plan_id"], "due_until": ctx.as_of})[0]
+        installments = run_sql(conn, "cohorts/support/plan_installments", {"plan_id": r["plan_id"]})
+        entries = run_sql(conn, "cohorts/support/ledger_entries", {"as_of": ctx.as_of}, [r["lease_id"]])
     began = plan["agreed_on"]
     dues = sum(int(e["amount_cents"]) for e in entries if e["effective_on"] >= began and e["amount_cents"] > 0)
     paid = -sum(int(e["amount_cents"]) for e in entries if e["effective_on"] >= began and e["amount_cents"] < 0)
@@ -359,7 +359,7 @@ def _step9(ctx: Context, r: dict[str, Any]) -> Proposal:
 
     with ctx.engine.connect() as conn:
         entries = [(e["effective_on"], int(e["amount_cents"]), bool(e["is_rent"]))
-                   for e in run_sql(conn, "support/ledger_kinds", {"as_of": ctx.as_of}, [r["lease_id"]])]
+                   for e in run_sql(conn, "cohorts/support/ledger_kinds", {"as_of": ctx.as_of}, [r["lease_id"]])]
     months = late_months(entries, ctx.as_of, monthly_due_cents=int(r["monthly_due_cents"]),
                          tolerance_cents=ctx.plan.tolerance_cents, grace_days=ctx.plan.late_payment_grace_days)
     late = [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in m.items()} for m in months]

@@ -235,14 +235,14 @@ def episode_start(record: dict[str, Any], plan_agreed_on: dt.date | None) -> dt.
 
 def runs_on(plan: Plan, step_number: int, day: dt.date) -> bool:
     """Whether ``step_number`` is planned to run on ``day`` (monthly: its planned day; weekly: its weekday)."""
-    from arrears.select.cohorts import planned_day
+    from arrears.core.calendar import planned_date_clamped
 
     spec = plan.step(step_number)
     if not spec.enabled:
         return False
     if spec.continuous:
         return day.weekday() == spec.weekday
-    return planned_day(plan, spec, day.year, day.month) == day
+    return planned_date_clamped(day.year, day.month, spec.day or 1, plan.region) == day
 
 
 def earlier_letters(engine: Engine, plan: Plan, step: int, as_of: dt.date, period: str,

@@ -153,9 +153,9 @@ def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | No
     departed: dict[str, dict[str, Any]] = {}
     if spec.number == 14:
         with engine.connect() as conn:
-            for c in run_sql(conn, "support/contact_details", {}, ids):
+            for c in run_sql(conn, "cohorts/support/contact_details", {}, ids):
                 departed[c["lease_id"]] = {**c, "attempts": []}
-            for a in run_sql(conn, "support/contact_attempts", {"as_of": as_of}, ids):
+            for a in run_sql(conn, "cohorts/support/contact_attempts", {"as_of": as_of}, ids):
                 departed.setdefault(a["lease_id"], {"attempts": []})["attempts"].append(a)
     ctx = Context(engine=engine, plan=plan, step=spec, as_of=as_of, period=period, history=history, caf=caf,
                   rejects=rejects, profiles=profiles, departed=departed)
