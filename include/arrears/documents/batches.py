@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from arrears.core.files import ensure_dir, write_atomic
+from arrears.core.tabular import safe_row
 from arrears.documents.render import html_document, render_html
 
 CLASSES = ("simple", "registered")
@@ -106,8 +107,8 @@ def deposit_csv(rows: Iterable[dict[str, Any]]) -> str:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(DEPOSIT_HEADER)
     for r in rows:
-        writer.writerow([r["line"], r["number"], r["addressee"], r["postcode"], r["town"], r["country"],
-                         r["level"], r["ar"]])
+        writer.writerow(safe_row([r["line"], r["number"], r["addressee"], r["postcode"], r["town"],
+                                  r["country"], r["level"], r["ar"]]))
     return buffer.getvalue()
 
 
