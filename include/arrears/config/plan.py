@@ -41,6 +41,7 @@ PLAN_SETTINGS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "continuous_weekday": (int, 0),
     "caf_threshold_multiplier": ((int, float), 2),
     "caf_report_deadline_months": (int, 2),
+    "max_import_age_days": (int, 3),
 }
 
 # What each step's query and decision logic understand: thresholds (name -> default) and letter roles
@@ -169,6 +170,7 @@ class Plan:
     continuous_weekday: int = 0
     caf_threshold_multiplier: float = 2
     caf_report_deadline_months: int = 2
+    max_import_age_days: int = 3
     path: Path | None = field(default=None, compare=False)
 
     def step(self, key: str | int) -> StepSpec:
@@ -275,7 +277,7 @@ def load_plan(path: Path | str | None = None) -> Plan:
         settings[key] = value
     merged = {k: settings.get(k, default) for k, (_kind, default) in PLAN_SETTINGS.items()}
     for key in ("tolerance_cents", "plan_grace_days", "formal_notice_deadline_days",
-                "caf_report_deadline_months"):
+                "caf_report_deadline_months", "max_import_age_days"):
         if merged[key] < 0:
             fail(None, (key,), "", f"{key} must not be negative")
     if not 0 <= merged["hour"] <= 23:
@@ -422,7 +424,8 @@ def load_plan(path: Path | str | None = None) -> Plan:
         hour=merged["hour"], minute=merged["minute"], timezone=merged["timezone"],
         continuous_weekday=merged["continuous_weekday"],
         caf_threshold_multiplier=merged["caf_threshold_multiplier"],
-        caf_report_deadline_months=merged["caf_report_deadline_months"], path=path,
+        caf_report_deadline_months=merged["caf_report_deadline_months"],
+        max_import_age_days=merged["max_import_age_days"], path=path,
     )
 
 

@@ -29,6 +29,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -652,6 +653,11 @@ def import_dir(engine: Engine, directory: Path | str,
             for plan, quarantine in zip(plans, quarantines, strict=True):
                 current = plan.spec.file_name
                 loader.load(plan, quarantine)
+            if plans:  # when the portfolio was last refreshed (safe starts: arrears.ingest.freshness)
+                conn.execute(m.ImportRun.__table__.insert().values(
+                    imported_at=datetime.now(UTC).replace(tzinfo=None), files=len(plans),
+                    loaded=sum(p.report.loaded for p in plans),
+                    quarantined=sum(p.report.quarantined for p in plans)))
     except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:  # the driver's own: during COPY
         for quarantine in quarantines:
             quarantine.abort()

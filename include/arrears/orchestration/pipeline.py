@@ -95,8 +95,10 @@ def make_spec(step_key: str | int, as_of: dt.date | str, run_id: str, dry_run: b
 
 def select_cohort(spec: RunSpec) -> dict[str, Any]:
     """Compute the positions at D and the step's cohort; returns its size and total balance."""
+    from arrears.ingest.freshness import check_portfolio
     from arrears.select.cohorts import cohort_frame
 
+    check_portfolio(_engine(spec), spec.step, spec.as_of_date, dry_run=spec.dry_run)  # safe start
     frame = cohort_frame(_engine(spec), spec.step, spec.as_of_date)
     if not spec.dry_run:
         from arrears.orchestration.alerts import check_cohort_size

@@ -44,6 +44,11 @@ def logical_date_for(as_of: dt.date, hour: int = 7) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
+def expected_run_id(as_of: dt.date, hour: int = 7) -> str:
+    """The run id ``dag.test`` gives the run of D (a manual run at the step's logical date)."""
+    return f"manual__{logical_date_for(as_of, hour).isoformat()}"
+
+
 def run_dag(dag_id: str, as_of: dt.date, conf: dict | None = None, hour: int = 7):
     """Run one DAG for D with ``dag.test``; returns the finished DagRun."""
     from arrears.core.db import migrate
@@ -57,12 +62,33 @@ def run_dag(dag_id: str, as_of: dt.date, conf: dict | None = None, hour: int = 7
 
 
 def run_step(step_key: str | int, as_of: dt.date, *, dry_run: bool = False, quiet: bool = False) -> int:
-    """Run a plan step for D; prints the run summary; returns a process exit code."""
+    """Run a plan step for D; prints the run summary; returns a process exit code.
+
+    Safe starts: nothing runs for a date with no data, nor (unless a dry run) on an import older than the
+    plan's ``max_import_age_days`` before D (exit 1, nothing recorded). One run per (step, period): a
+    second one prints who holds the lock and exits 75 (EX_TEMPFAIL) before doing anything.
+    """
     from arrears.config.plan import load_plan
+    from arrears.core.db import engine_for, migrate
+    from arrears.ingest.freshness import NotRunnable, check_portfolio
+    from arrears.orchestration import runlock
 
     step = load_plan().step(step_key)
-    dag_run = run_dag(step.id, as_of, {"as_of": as_of.isoformat(), "dry_run": dry_run},
-                      hour=step.schedule.hour)
+    migrate()
+    engine = engine_for()
+    try:
+        check_portfolio(engine, step.number, as_of, dry_run=dry_run)
+    except NotRunnable as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    run_id = expected_run_id(as_of, step.schedule.hour)
+    try:
+        with runlock.run_lock(engine, step.number, as_of.isoformat()[:7], run_id):
+            dag_run = run_dag(step.id, as_of, {"as_of": as_of.isoformat(), "dry_run": dry_run},
+                              hour=step.schedule.hour)
+    except runlock.AlreadyRunning as exc:
+        print(exc.holder.message(), file=sys.stderr)
+        return runlock.EX_TEMPFAIL
     state = str(getattr(dag_run.state, "value", dag_run.state))
     summary = last_summary(step.number, as_of, dag_run.run_id)
     if not quiet:
