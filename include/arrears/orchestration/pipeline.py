@@ -196,7 +196,7 @@ def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
     else:
         result = render_letters(_engine(spec), with_letters, out, dry_run=spec.dry_run)
     rendered = [_doc_dict(doc) for doc in result.rendered]
-    failures = [{"lease_id": f.lease_id, "error": f.message} for f in result.failures]
+    failures = [failure_entry(f.lease_id, f.message) for f in result.failures]
     extra = _render_lease_files(spec, decisions, out, failures)
     failed = {f["lease_id"] for f in failures}
     if not spec.dry_run:
@@ -235,7 +235,7 @@ def _render_lease_files(spec: RunSpec, decisions: list[Decision], out: Path, fai
                 writer(conn, decision, folder)
                 n += 1
             except Exception as exc:  # noqa: BLE001 - one file failing must not stop the others
-                failures.append({"lease_id": decision.lease_id, "error": f"{type(exc).__name__}: {exc}"})
+                failures.append(failure_entry(decision.lease_id, f"{type(exc).__name__}: {exc}"))
     return n
 
 
@@ -303,6 +303,7 @@ def record_actions(spec: RunSpec) -> dict[str, Any]:
     engine = _engine(spec)
     with engine.connect() as conn:
         rows = [r for r in journal.pending(conn, spec.step, spec.period) if r["status"] == "rendered"]
+        before = _period_rows(conn, spec)
     totals = {"actions": 0, "tasks": 0, "changes": 0, "recorded": 0}
     for start in range(0, len(rows), 500):
         with engine.begin() as conn:
@@ -310,6 +311,10 @@ def record_actions(spec: RunSpec) -> dict[str, Any]:
                 totals[key] += value
     with engine.connect() as conn:
         totals["left_pending"] = len(journal.pending(conn, spec.step, spec.period))
+        after = _period_rows(conn, spec)
+    # What the database holds, not the driver's rowcount (-1 on PostgreSQL for "on conflict do nothing").
+    totals["actions"] = after["actions"] - before["actions"]
+    totals["tasks"] = after["tasks"] - before["tasks"]
     return totals
 
 
@@ -322,19 +327,42 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
 
     decisions = load_decisions(spec)
     docs, failures = _rendered(spec)
-    acted = decisions if spec.dry_run else _taken_by_this_run(spec, decisions)
+    failures = [failure_entry(f["lease_id"], f.get("error") or f.get("reason") or "", f.get("reason_code"))
+                for f in failures]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if spec.dry_run:
+        acted = decisions
+        letters_by_type = dict(Counter(d["letter_type"] for d in docs if d.get("letter_type")))
+        registered = sum(1 for d in docs if d.get("registered"))
+        tasks_by_officer = dict(Counter(t.staff_id or "—" for d in acted for t in d.tasks))
+        recorded, period = parts.get("record", {}), {}
+    else:
+        # From the journal: what this run completed (including leases a crashed run had reserved), and
+        # the step's whole period. Correct after crashes and re-runs, and on PostgreSQL.
+        mine = _completed_since_last_summary(spec, now)
+        acted = _taken_by_this_run(spec, decisions, mine)
+        letters_by_type = dict(Counter(r["letter_type"] for r in mine.values() if r["letter_type"]))
+        registered = sum(1 for r in mine.values() if r["registered"])
+        with _engine(spec).connect() as conn:
+            counted = _period_rows(conn, spec, set(mine))
+            period = _period_rows(conn, spec)
+        tasks_by_officer = counted.pop("tasks_by_officer")
+        period.pop("tasks_by_officer")
+        recorded = {**parts.get("record", {}), "leases": len(mine), "actions": counted["actions"],
+                    "tasks": counted["tasks"]}
     summary = {
         "step": spec.step, "step_id": spec.step_id, "as_of": spec.as_of, "period": spec.period,
         "run_id": spec.run_id, "dry_run": spec.dry_run,
         "cohort": parts.get("cohort", {}).get("cohort", len(decisions)),
         "cohort_balance_cents": parts.get("cohort", {}).get("balance_cents", 0),
         "decisions": len(decisions),
-        "letters_by_type": dict(Counter(d["letter_type"] for d in docs if d.get("letter_type"))),
-        "registered_letters": sum(1 for d in docs if d.get("registered")),
+        "letters_by_type": letters_by_type,
+        "registered_letters": registered,
         "taken_by_this_run": len(acted),  # the others were handled earlier this month
-        "tasks_by_officer": dict(Counter(t.staff_id or "—" for d in acted for t in d.tasks)),
+        "tasks_by_officer": tasks_by_officer,
         "failures": failures,
-        "recorded": parts.get("record", {}),
+        "recorded": recorded,
+        "period_totals": period,
         "batches": parts.get("batches", {}).get("batches", []),
         "worklists": parts.get("worklists", {}).get("paths", []),
         "quarantined_inputs": _quarantined_inputs(),
@@ -342,7 +370,6 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
     }
     write_atomic(spec.output_dir / f"summary_{_safe(spec.run_id)}.json",
                  json.dumps(summary, ensure_ascii=False, indent=2, default=str))
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     from sqlalchemy import delete
 
     with _engine(spec).begin() as conn:
@@ -358,17 +385,106 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def _taken_by_this_run(spec: RunSpec, decisions: list[Decision]) -> list[Decision]:
-    """The decisions whose journal row this run reserved (a weekly re-run skips leases already handled)."""
+def _taken_by_this_run(spec: RunSpec, decisions: list[Decision], mine: dict[str, dict]) -> list[Decision]:
+    """The decisions this run carried out: the journal rows it completed (``mine``), whichever run reserved
+    them (a re-run after a crash finishes the crashed run's leases; a weekly re-run skips leases handled
+    earlier). A lease reserved by a crashed run is not in this run's decisions file: it comes from its row."""
+    by_lease = {d.lease_id: d for d in decisions}
+    return [by_lease.get(lease_id) or Decision.from_dict(row["decision"]) for lease_id, row in sorted(mine.items())]
+
+
+def _completed_since_last_summary(spec: RunSpec, now: dt.datetime) -> dict[str, dict]:
+    """Journal rows of (step, period) recorded since the previous summary of the step for the period.
+
+    Each recorded row is counted by exactly one summary: the first one written after it was recorded. Rows
+    a crashed run recorded without reaching its summary are counted by the re-run's.
+    """
+    from sqlalchemy import func, select
+
+    from arrears.core.models import JournalEntry, StepRun
+
+    j = JournalEntry
+    with _engine(spec).connect() as conn:
+        since = conn.execute(select(func.max(StepRun.finished_at)).where(
+            StepRun.step == spec.step, StepRun.period == spec.period, StepRun.dry_run.is_(False),
+            StepRun.run_id != spec.run_id)).scalar_one_or_none()
+        query = select(j.lease_id, j.decision, j.document_id, j.registered_number).where(
+            j.step == spec.step, j.period == spec.period, j.status == "recorded", j.updated_at <= now)
+        if since is not None:
+            query = query.where(j.updated_at > since)
+        rows = conn.execute(query).all()
+    return {r.lease_id: {"decision": r.decision, "document_id": r.document_id,
+                         "registered": bool(r.registered_number),
+                         "letter_type": ((r.decision or {}).get("letter") or {}).get("letter_type")
+                         if r.document_id else None} for r in rows}
+
+
+def _period_rows(conn, spec: RunSpec, lease_ids: set[str] | None = None) -> dict[str, Any]:
+    """Counts of the step's period in the database (all leases, or only ``lease_ids``): journal rows by
+    status, letters and registered letters, actions and tasks (tasks also by officer)."""
+    from collections import Counter
+
     from sqlalchemy import select
 
-    from arrears.core.models import JournalEntry
+    from arrears.core.models import Action, JournalEntry, Task
 
-    with _engine(spec).connect() as conn:
-        mine = set(conn.execute(select(JournalEntry.lease_id).where(
-            JournalEntry.step == spec.step, JournalEntry.period == spec.period,
-            JournalEntry.run_id == spec.run_id)).scalars())
-    return [d for d in decisions if d.lease_id in mine]
+    def keep(lease_id: str) -> bool:
+        return lease_ids is None or lease_id in lease_ids
+
+    journal_rows = [r for r in conn.execute(select(
+        JournalEntry.lease_id, JournalEntry.status, JournalEntry.document_id, JournalEntry.registered_number)
+        .where(JournalEntry.step == spec.step, JournalEntry.period == spec.period)) if keep(r.lease_id)]
+    recorded = [r for r in journal_rows if r.status == "recorded"]
+    tasks = [r for r in conn.execute(select(Task.lease_id, Task.staff_id).where(
+        Task.step == spec.step, Task.period == spec.period)) if keep(r.lease_id)]
+    actions = [r for r in conn.execute(select(Action.lease_id).where(
+        Action.step == spec.step, Action.period == spec.period)) if keep(r.lease_id)]
+    return {"leases": len(journal_rows), "recorded": len(recorded),
+            "pending": len(journal_rows) - len(recorded),
+            "letters": sum(1 for r in recorded if r.document_id),
+            "registered_letters": sum(1 for r in recorded if r.registered_number),
+            "actions": len(actions), "tasks": len(tasks),
+            "tasks_by_officer": dict(Counter(r.staff_id or "—" for r in tasks))}
+
+
+# Why a document failed, as a code and a fixed text: messages of the renderers can carry a tenant's name
+# or address (an address line too long), which must not reach logs, XCom or the run summary.
+FAILURE_REASONS = {
+    "address_invalid": "address cannot be written to NF Z10-011 (line too long, town or street missing)",
+    "holders_deceased": "every holder is deceased: succession task instead of a letter",
+    "no_holder": "the lease has no holder to write to",
+    "no_forwarding_address": "no forwarding address (address-search task instead)",
+    "unknown_reference": "the lease, its agency or its officer is not in the database",
+    "registered_labels": "no registered label left in the landlord's ranges",
+    "template_error": "the letter template failed",
+    "layout_failed": "the PDF layout failed",
+    "other": "the document could not be produced (see the task log of the render step)",
+}
+
+
+def failure_code(message: str) -> str:
+    """The reason code of a failure message (never the message itself)."""
+    text = message.lower()
+    rules = (
+        ("holders_deceased", ("deceased",)),
+        ("no_forwarding_address", ("forwarding_address", "forwarding address")),
+        ("no_holder", ("no holder", "no living holder")),
+        ("registered_labels", ("registered", "label", "range")),
+        ("unknown_reference", ("no such lease", "not found", "unknown lease", "lookuperror")),
+        ("address_invalid", ("characters", "name longer", "town is missing", "no street", "addresserror")),
+        ("template_error", ("template",)),
+        ("layout_failed", ("layout",)),
+    )
+    for code, needles in rules:
+        if any(n in text for n in needles):
+            return code
+    return "other"
+
+
+def failure_entry(lease_id: str, message: str, code: str | None = None) -> dict[str, str]:
+    """A failure as logs, XCom and summaries carry it: lease id, reason code and the code's fixed text."""
+    code = code if code in FAILURE_REASONS else failure_code(message)
+    return {"lease_id": lease_id, "reason_code": code, "reason": FAILURE_REASONS[code]}
 
 
 def _quarantined_inputs() -> dict[str, int]:

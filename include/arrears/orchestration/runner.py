@@ -119,8 +119,14 @@ def format_summary(summary: dict) -> str:
         f"failures {len(summary['failures'])}" + (" [dry run]" if summary.get("dry_run") else ""),
         f"  output: {summary['output_dir']}",
     ]
+    period = summary.get("period_totals")
+    if period:
+        lines.insert(1, f"  {summary.get('period', '')} so far for this step: {period['recorded']} leases done"
+                        f" ({period['pending']} pending), letters {period['letters']} "
+                        f"({period['registered_letters']} registered), tasks {period['tasks']}")
     for failure in summary["failures"][:10]:
-        lines.append(f"  ! {failure['lease_id']}: {failure['error']}")
+        code = failure.get("reason_code") or "other"
+        lines.append(f"  ! {failure['lease_id']}: {code} — {failure.get('reason') or ''}".rstrip(" —"))
     return "\n".join(lines)
 
 
