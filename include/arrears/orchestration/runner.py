@@ -69,11 +69,16 @@ def run_step(step_key: str | int, as_of: dt.date, *, dry_run: bool = False, quie
     second one prints who holds the lock and exits 75 (EX_TEMPFAIL) before doing anything.
     """
     from arrears.config.plan import load_plan
-    from arrears.core.db import engine_for, migrate
+    from arrears.core.db import DatabaseNotFound, engine_for, migrate, require_database
     from arrears.ingest.freshness import NotRunnable, check_portfolio
     from arrears.orchestration import runlock
 
     step = load_plan().step(step_key)
+    try:
+        require_database()  # a run never creates the database it should read
+    except DatabaseNotFound as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     migrate()
     engine = engine_for()
     try:
