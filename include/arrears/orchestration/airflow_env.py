@@ -85,6 +85,9 @@ def skip_serve_logs(command: list[str]) -> list[str]:
 
 def run_standalone() -> None:  # pragma: no cover - starts Airflow until Ctrl-C
     configure()
+    # The components are started as `airflow <component>`: this environment's airflow first on PATH.
+    bin_dir = str(Path(sys.executable).parent)
+    os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
     from airflow.cli.commands import standalone_command
 
     original = standalone_command.SubCommand.__init__
