@@ -23,11 +23,13 @@ LONG_NAME = "Montmorency-Laval-Lauraguais-Tour-Auvergne"
 
 
 @pytest.fixture
-def portfolio(db_url, monkeypatch):
+def portfolio(db_url, monkeypatch, tmp_path):
     """BIG-1 and BIG-2: 4 800 € owed, a convocation unanswered → step 3: formal notice (LRAR) + tasks."""
     from arrears.core.db import make_engine
 
     monkeypatch.setenv("ARREARS_DB_URL", db_url)
+    monkeypatch.setenv("ARREARS_OUTPUT_DIR", str(tmp_path / "output"))   # this test's files only
+    monkeypatch.setenv("ARREARS_VAR_DIR", str(tmp_path / "var"))
     engine = make_engine(db_url)
     p = Portfolio(engine)
     for lease_id in ("BIG-1", "BIG-2"):

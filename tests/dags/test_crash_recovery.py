@@ -60,11 +60,13 @@ raise SystemExit("not killed")
 
 
 @pytest.fixture
-def portfolio(db_url, monkeypatch):
+def portfolio(db_url, monkeypatch, tmp_path):
     from arrears.core.db import make_engine
     from factories import Portfolio
 
     monkeypatch.setenv("ARREARS_DB_URL", db_url)
+    monkeypatch.setenv("ARREARS_OUTPUT_DIR", str(tmp_path / "output"))   # this test's files only
+    monkeypatch.setenv("ARREARS_VAR_DIR", str(tmp_path / "var"))
     engine = make_engine(db_url)
     p = Portfolio(engine)
     for lease_id, postcode in (("BIG-1", "69003"), ("BIG-2", "69100"), ("BIG-3", "69008")):
