@@ -58,9 +58,12 @@ def build_step_dag(step):
         start_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
         catchup=False,
         max_active_runs=1,
+        is_paused_upon_creation=True,  # a new step DAG sends nothing until an operator unpauses it
         tags=tags,
         on_failure_callback=step_failure_notifier(),
-        default_args={"retries": 2, "retry_delay": RETRY_DELAY, "owner": "recouvrement"},
+        # Task results stay out of the task logs (XCom carries ids and counts only).
+        default_args={"retries": 2, "retry_delay": RETRY_DELAY, "owner": "recouvrement",
+                      "show_return_value_in_logs": False},
         params={
             "as_of": Param(None, type=["null", "string"], format="date",
                            description="Date du traitement (AAAA-MM-JJ) ; vide : la date logique du run"),

@@ -20,8 +20,9 @@ def _date(value: str) -> dt.date:
 
 
 def _engine(args):
-    from arrears.core.db import make_engine
+    from arrears.core.db import make_engine, require_database
 
+    require_database(args.db_url)  # only migrate/import/demo create a database
     return make_engine(args.db_url)
 
 
@@ -160,8 +161,8 @@ def cmd_ui(args) -> int:
     airflow_env.ensure_metadata_db()
     print("Airflow UI on http://127.0.0.1:8080 — user admin, password in "
           f"{os.environ['AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE']} (Ctrl-C stops it)")
-    airflow_bin = Path(sys.executable).with_name("airflow")
-    os.execv(str(airflow_bin), [str(airflow_bin), "standalone"])
+    argv = airflow_env.standalone_argv()  # airflow standalone without log servers on 0.0.0.0
+    os.execv(argv[0], argv)
     return 0
 
 
@@ -302,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     from sqlalchemy.exc import DBAPIError
 
     from arrears.config.plan import PlanError
+    from arrears.core.db import DatabaseNotFound
 
     args = build_parser().parse_args(argv)
     args.db_url_given = args.db_url
@@ -313,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in READS_DATA:
             _require_data(args)
         return args.func(args) or 0
-    except UserError as exc:
+    except (UserError, DatabaseNotFound) as exc:
         print(exc, file=sys.stderr)
         return 1
     except PlanError as exc:

@@ -42,6 +42,7 @@ PLAN_SETTINGS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "continuous_weekday": (int, 0),
     "caf_threshold_multiplier": ((int, float), 2),
     "caf_report_deadline_months": (int, 2),
+    "max_import_age_days": (int, 3),
     # Worklist priority score (PLAN.md revision 5): a deadline within N days (or past) first, then amount
     # and age: score = deadline points + points per 100 € of balance + points per 30 days of arrears.
     "worklist_deadline_days": (int, 7),
@@ -178,6 +179,7 @@ class Plan:
     continuous_weekday: int = 0
     caf_threshold_multiplier: float = 2
     caf_report_deadline_months: int = 2
+    max_import_age_days: int = 3
     worklist_deadline_days: int = 7
     worklist_deadline_points: int = 1000
     worklist_points_per_100_eur: float = 1
@@ -284,7 +286,7 @@ def load_plan(path: Path | str | None = None) -> Plan:
         caf_threshold_multiplier=merged["caf_threshold_multiplier"],
         caf_report_deadline_months=merged["caf_report_deadline_months"],
         **{k: merged[k] for k in merged if k.startswith("worklist_")},
-        late_payment_grace_days=merged["late_payment_grace_days"],
+        late_payment_grace_days=merged["late_payment_grace_days"], max_import_age_days=merged["max_import_age_days"],
         letter_spacing_days=merged["letter_spacing_days"], registered_letter_level=merged["registered_letter_level"],
         same_date_order=tuple(merged["same_date_order"]), letter_ladder=dict(merged["letter_ladder"]),
         event_letters=tuple(merged["event_letters"]), path=path,
@@ -343,7 +345,8 @@ class _PlanReader:
         merged = {k: settings.get(k, default) for k, (_kind, default) in PLAN_SETTINGS.items()}
         for key in ("tolerance_cents", "plan_grace_days", "formal_notice_deadline_days",
                     "caf_report_deadline_months", "worklist_deadline_days", "worklist_deadline_points",
-                    "worklist_points_per_100_eur", "worklist_points_per_30_days", "late_payment_grace_days"):
+                    "worklist_points_per_100_eur", "worklist_points_per_30_days", "late_payment_grace_days",
+                    "max_import_age_days"):
             if merged[key] < 0:
                 fail(None, (key,), "", f"{key} must not be negative")
         if not 0 <= merged["hour"] <= 23:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,11 +13,54 @@ from arrears.core.settings import database_url
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
+class DatabaseNotFound(RuntimeError):
+    """A SQLite database file that does not exist, for a command that does not create one."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database, or an in-memory SQLite one)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def require_database(url: str | None = None) -> None:
+    """Raise :class:`DatabaseNotFound` when ``url`` names a SQLite file that does not exist (a mistyped
+    path must not silently become a new, empty database)."""
+    url = url or database_url()
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise DatabaseNotFound(f"database {path} does not exist: create it with `arrears migrate` (or "
+                               "`arrears import DIR`), or check --db-url / ARREARS_DB_URL")
+
+
+def secure_sqlite_files(path: Path) -> None:
+    """The database file and its ``-wal``/``-shm`` companions readable by the owner only."""
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if candidate.stat().st_uid == os.getuid():
+                os.chmod(candidate, 0o600)
+        except FileNotFoundError:
+            continue
+
+
+def _create_sqlite_file(path: Path) -> None:
+    from arrears.core.files import ensure_dir
+
+    ensure_dir(path.parent)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # created 0600, whatever the umask
+
+
 def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default: the configured database). SQLite gets foreign keys and WAL."""
     url = database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60})
+
+        path = sqlite_path(url)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -24,6 +68,8 @@ def make_engine(url: str | None = None) -> Engine:
             cur.execute("pragma foreign_keys = on")
             cur.execute("pragma journal_mode = wal")
             cur.close()
+            if path is not None:
+                secure_sqlite_files(path)
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -56,8 +102,9 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     from alembic import command
 
     url = database_url(url)
-    if url.startswith("sqlite:///"):
-        from arrears.core.files import ensure_dir
-
-        ensure_dir(Path(url.removeprefix("sqlite:///")).parent)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        _create_sqlite_file(path)  # migrate is the command that creates a database
     command.upgrade(alembic_config(url), revision)
+    if path is not None:
+        secure_sqlite_files(path)

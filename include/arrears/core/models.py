@@ -407,3 +407,30 @@ class Appointment(Base):
     ends_at: Mapped[dt.datetime] = mapped_column(DateTime)
     document_id: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class RunLock(Base):
+    """One run per (step, period) at a time: the row a run holds from before its first task to its end.
+
+    A second run finds the row and stops with the holder's run id and start time; a row whose process is
+    gone (same host, pid no longer alive: a crash or a kill) is taken over by the next run.
+    """
+
+    __tablename__ = "run_locks"
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(250))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+
+
+class ImportRun(Base):
+    """One successful import of the landlord's exports: when, and how many rows (counts only)."""
+
+    __tablename__ = "import_runs"
+    import_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    loaded: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)

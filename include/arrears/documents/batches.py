@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from arrears.core.files import ensure_dir, write_atomic
+from arrears.core.tabular import safe_row
 from arrears.documents.render import html_document, render_html
 
 CLASSES = ("simple", "registered")
@@ -131,8 +132,8 @@ def deposit_csv(rows: Iterable[dict[str, Any]]) -> str:
     writer.writerow(DEPOSIT_HEADER + tuple(f"adresse_ligne_{i}" for i in range(1, ADDRESS_COLUMNS + 1)))
     for r in rows:
         lines = list(r.get("address_lines") or ())[:ADDRESS_COLUMNS]
-        writer.writerow([r["line"], r["number"], r["addressee"], r["postcode"], r["town"], r["country"],
-                         r["level"], r["ar"], *lines, *([""] * (ADDRESS_COLUMNS - len(lines)))])
+        writer.writerow(safe_row([r["line"], r["number"], r["addressee"], r["postcode"], r["town"], r["country"],
+                                  r["level"], r["ar"], *lines, *([""] * (ADDRESS_COLUMNS - len(lines)))]))
     return buffer.getvalue()
 
 

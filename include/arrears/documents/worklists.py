@@ -389,6 +389,8 @@ def worklist_xlsx(rows: Sequence[WorklistRow], *, sheet_title: str, header_text:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    from arrears.core.tabular import safe_cell
+
     wb = Workbook()
     ws = wb.active
     ws.title = sheet_title[:31]
@@ -408,7 +410,7 @@ def worklist_xlsx(rows: Sequence[WorklistRow], *, sheet_title: str, header_text:
         for col, (attr, _header, _width, kind) in enumerate(COLUMNS, start=1):
             value = _cell_value(row, attr, kind)
             if isinstance(value, str):
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                value = safe_cell(ILLEGAL_CHARACTERS_RE.sub("", value))
             cell = ws.cell(row=r, column=col, value=value)
             if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"  # a name like "=HYPERLINK(…)" is text, never a formula

@@ -49,6 +49,27 @@ def _decodes(path: Path, encoding: str) -> tuple[bool, int]:
     return True, -1
 
 
+# A multi-byte UTF-8 sequence (a BOM included): text a Windows-1252 file practically never contains.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
+
+
+def _first_utf8_sequence(path: Path) -> int | None:
+    """The byte offset of the first multi-byte UTF-8 sequence of the file, if any."""
+    offset, carry = 0, b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            data = carry + chunk
+            match = _UTF8_SEQUENCE.search(data)
+            if match:
+                return offset - len(carry) + match.start()
+            carry = data[-3:]
+            offset += len(chunk)
+    return None
+
+
 def detect_encoding(path: Path) -> str:
     """``utf-8-sig`` when the file is valid UTF-8 (with or without BOM), else ``cp1252`` when it is valid
     Windows-1252; anything else (bytes undefined in both, NUL bytes of UTF-16) is a ``FileProblem``."""
@@ -66,6 +87,12 @@ def detect_encoding(path: Path) -> str:
     ok, utf8_bad = _decodes(path, "utf-8")
     if ok:
         return ENCODING_UTF8
+    utf8_at = _first_utf8_sequence(path)
+    if utf8_at is not None:
+        # Windows-1252 would load the UTF-8 part as mojibake ("Ã©") into names that letters print.
+        raise FileProblem(
+            f"mixes encodings: UTF-8 text (first at byte offset {utf8_at}) and a byte that is not UTF-8 at "
+            f"byte offset {utf8_bad}; save the file again in one encoding (UTF-8 or Windows-1252)")
     ok, cp_bad = _decodes(path, ENCODING_CP1252)
     if ok:
         return ENCODING_CP1252
@@ -86,6 +113,40 @@ def detect_delimiter(header_line: str) -> str:
     return ";" if counts[";"] > counts[","] else ","
 
 
+def stray_quote(raw: str, delimiter: str) -> int | None:
+    """The 1-based field of ``raw`` (one CSV record as written, line breaks included) holding a stray
+    double quote: inside an unquoted field, after a closing quote, or a quoted field never closed.
+
+    Python's CSV reader keeps such quotes (``Dupont"``) or glues text around them (``"a"b``) silently.
+    """
+    field, i, n = 1, 0, len(raw)
+    at_start, quoted = True, False
+    while i < n:
+        char = raw[i]
+        if quoted:
+            if char == '"':
+                if i + 1 < n and raw[i + 1] == '"':
+                    i += 2
+                    continue
+                quoted = False
+                i += 1
+                if i < n and raw[i] not in (delimiter, "\r", "\n"):
+                    return field
+                continue
+            i += 1
+            continue
+        if char == delimiter:
+            field, at_start = field + 1, True
+        elif char == '"':
+            if not at_start:
+                return field
+            quoted, at_start = True, False
+        elif char not in "\r\n":
+            at_start = False
+        i += 1
+    return field if quoted else None
+
+
 # --------------------------------------------------------------------------------------------------
 # Cells
 # --------------------------------------------------------------------------------------------------
@@ -94,12 +155,17 @@ def detect_delimiter(header_line: str) -> str:
 _DROP_SPACES = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, "\u2009": None, "\t": None,
                               "\u2212": "-"})
 _INT_RE = re.compile(r"[+-]?[0-9]+")
-_MAX_CENTS = 2**63 - 1
+# ±10^10 cents (100 million euros): far beyond any rent, and every sum of a portfolio's amounts stays
+# inside a 64-bit integer (9 223 372 036 854 775 807 used to load, then every step overflowed).
+MAX_CENTS = 10**10
+_MAX_CENTS = MAX_CENTS
+# Dates a landlord's data can hold; 0001-01-01 or 9999-12-31 are placeholders, not dates.
+MIN_YEAR, MAX_YEAR = 1900, 2100
 
 
 def _check_range(cents: int, text: str) -> int:
     if abs(cents) > _MAX_CENTS:
-        raise ValueProblem(f"amount out of range: {text!r}")
+        raise ValueProblem(f"amount out of range (beyond ±100 000 000 €, 10^10 cents): {text!r}")
     return cents
 
 
@@ -168,6 +234,8 @@ def parse_date(text: str) -> dt.date:
         if not match:
             raise ValueProblem(f"not a date (YYYY-MM-DD or DD/MM/YYYY): {text!r}")
         day, month, year = match.groups()
+    if not MIN_YEAR <= int(year) <= MAX_YEAR:
+        raise ValueProblem(f"date outside {MIN_YEAR}-{MAX_YEAR}: {text!r}")
     try:
         return dt.date(int(year), int(month), int(day))
     except ValueError:

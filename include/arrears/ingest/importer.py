@@ -29,6 +29,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -47,6 +48,7 @@ from arrears.ingest.csvformats import (
     parse_cents,
     parse_date,
     parse_eur,
+    stray_quote,
 )
 from arrears.ingest.report import FileReport, ImportReport
 from arrears.ingest.tables import _NOUN, PARENT_TABLES, SPECS, TABLES, Col, TableSpec
@@ -54,6 +56,10 @@ from arrears.ingest.tables import _NOUN, PARENT_TABLES, SPECS, TABLES, Col, Tabl
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5000
+# A cell larger than this is a row error (quarantined), not a reason to refuse the whole file; the CSV
+# reader's own limit is raised far above it so that such a cell reaches the row check.
+MAX_CELL_CHARS = 128 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 QUARANTINE_EXTRA = ("row_number", "column", "reason")
 _REQUIRED = object()  # marks a field whose empty cell is a row error
 
@@ -112,6 +118,15 @@ def _text_converter(max_len: int | None) -> Callable[[str], str]:
     return convert
 
 
+def _non_negative(convert: Callable[[str], int]) -> Callable[[str], int]:
+    def checked(raw: str) -> int:
+        value = convert(raw)
+        if value < 0:
+            raise ValueProblem(f"negative amount: {raw!r}")
+        return value
+    return checked
+
+
 def _enum_converter(choices: tuple[str, ...]) -> Callable[[str], str]:
     lookup = {c.lower(): c for c in choices}
     def convert(raw: str) -> str:
@@ -163,6 +178,8 @@ def _plan_file(spec: TableSpec, path: Path) -> _FilePlan:
                 absent[col.name] = col.default
             continue
         file_column, convert = found[0]
+        if convert is not None and col.non_negative:
+            convert = _non_negative(convert)
         if convert is None:
             if col.kind == "date":
                 convert = parse_date
@@ -276,6 +293,21 @@ def _numbered(reader):
         yield row_number, record
 
 
+def _record_problems(raw: str, record: list[str], header: list[str], delimiter: str) -> list[tuple[str, str]]:
+    """Row errors seen on the record as written: a stray double quote, a cell over ``MAX_CELL_CHARS``."""
+    problems: list[tuple[str, str]] = []
+    field = stray_quote(raw, delimiter)
+    if field is not None:
+        column = header[field - 1].strip() if field <= len(header) else f"field {field}"
+        reason = "stray double quote in the field: quote the whole field and double the quotes inside it"
+        problems.append((column, reason))
+    for i, cell in enumerate(record):
+        if len(cell) > MAX_CELL_CHARS:
+            column = header[i].strip() if i < len(header) else f"field {i + 1}"
+            problems.append((column, f"cell too large: {len(cell)} characters (at most {MAX_CELL_CHARS})"))
+    return problems
+
+
 @lru_cache(maxsize=1 << 16)
 def _iso_date(raw: str) -> str:
     """A CSV date as SQLite stores it (``YYYY-MM-DD`` text, SQLAlchemy's own ``Date`` format)."""
@@ -378,13 +410,29 @@ class _Loader:
         upsert = upsert_class(self.conn, spec, [c for c in plan.present if c not in key])
         batch: list[list[Any]] = []
         with report.path.open(encoding=report.encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=report.delimiter)
+            lines: list[str] = []  # the lines of the record being read, as written (stray quotes)
+
+            def feed():
+                for line in fh:
+                    lines.append(line)
+                    yield line
+
+            reader = csv.reader(feed(), delimiter=report.delimiter)
             next(reader)  # the header, checked in phase 1
+            delimiter = report.delimiter
             for row_number, record in _numbered(reader):
+                raw = lines[0] if len(lines) == 1 else "".join(lines)
+                lines.clear()
                 if not (record and record[0].strip()) and not any(cell.strip() for cell in record):
                     continue  # a blank record (empty line, or only delimiters): counted, not read
                 report.read += 1
                 problems: list[tuple[str, str]] = []
+                if '"' in raw or len(raw) > MAX_CELL_CHARS:
+                    problems = _record_problems(raw, record, plan.header, delimiter)
+                    if problems:
+                        quarantine.write(record, row_number, problems)
+                        report.quarantined += 1
+                        continue
                 if len(record) != width:
                     if len(record) > width and not any(c.strip() for c in record[width:]):
                         record = record[:width]
@@ -514,6 +562,11 @@ def import_dir(engine: Engine, directory: Path | str,
                 loader.load(plan, quarantine)
                 if ticker:
                     ticker.file_done(plan)
+            if plans:  # when the portfolio was last refreshed (safe starts: arrears.ingest.freshness)
+                conn.execute(m.ImportRun.__table__.insert().values(
+                    imported_at=datetime.now(UTC).replace(tzinfo=None), files=len(plans),
+                    loaded=sum(p.report.loaded for p in plans),
+                    quarantined=sum(p.report.quarantined for p in plans)))
     except (SQLAlchemyError, engine.dialect.loaded_dbapi.Error) as exc:  # the driver's own: during COPY
         for quarantine in quarantines:
             quarantine.abort()

@@ -20,6 +20,7 @@ class Col:
     choices: tuple[str, ...] = ()
     ref: str | None = None  # parent table this column must name a row of
     default: Any = None  # stored when the cell is empty (or the optional column is absent)
+    non_negative: bool = False  # a money column that cannot be below 0 (rent, charges, benefit, income)
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,13 @@ TABLES: tuple[TableSpec, ...] = (
         _req("lease_id"), _req("agency_id", ref="agencies"), _req("officer_id", ref="staff"),
         Col("counsellor_id", ref="staff"), _req("start_on", "date"), Col("end_on", "date"),
         _enum("stage", m.STAGES), _req("address_line1"), Col("address_line2"), Col("address_line3"),
-        _req("postcode"), _req("city"), _req("rent_cents", "money"), _req("charges_cents", "money"),
-        Col("benefit_cents", "money", default=0), Col("benefit_to_landlord", "bool", default=False),
+        _req("postcode"), _req("city"), _req("rent_cents", "money", non_negative=True),
+        _req("charges_cents", "money", non_negative=True),
+        Col("benefit_cents", "money", default=0, non_negative=True),
+        Col("benefit_to_landlord", "bool", default=False),
         _enum("payment_method", m.PAYMENT_METHODS), Col("mandate_active", "bool", default=False),
-        Col("income_cents", "money"), _enum("sls_status", m.SLS_STATUSES, required=False, default="none"),
+        Col("income_cents", "money", non_negative=True),
+        _enum("sls_status", m.SLS_STATUSES, required=False, default="none"),
         Col("forwarding_address_line1"), Col("forwarding_address_line2"), Col("forwarding_postcode"),
         Col("forwarding_city"), Col("forwarding_country"),
     )),

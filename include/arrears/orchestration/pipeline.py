@@ -23,6 +23,13 @@ from arrears.core import settings
 from arrears.core.calendar import as_of_from_logical_date  # noqa: F401 (the DAG files' import)
 from arrears.core.files import ensure_dir, write_atomic
 from arrears.decide.decision import Decision
+from arrears.orchestration.run_counts import (
+    completed_since_last_summary,
+    failure_entry,
+    period_rows,
+    quarantined_inputs,
+    taken_by_this_run,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +103,10 @@ def make_spec(step_key: str | int, as_of: dt.date | str, run_id: str, dry_run: b
 
 def select_cohort(spec: RunSpec) -> dict[str, Any]:
     """Compute the positions at D and the step's cohort; returns its size and total balance."""
+    from arrears.ingest.freshness import check_portfolio
     from arrears.select.cohorts import cohort_frame
 
+    check_portfolio(_engine(spec), spec.step, spec.as_of_date, dry_run=spec.dry_run)  # safe start
     frame = cohort_frame(_engine(spec), spec.step, spec.as_of_date)
     if not spec.dry_run:
         from arrears.orchestration.alerts import check_cohort_size
@@ -216,7 +225,7 @@ def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
     else:
         result = render_letters(_engine(spec), with_letters, out, dry_run=spec.dry_run)
     rendered = [_doc_dict(doc) for doc in result.rendered]
-    failures = [{"lease_id": f.lease_id, "error": f.message} for f in result.failures]
+    failures = [failure_entry(f.lease_id, f.message) for f in result.failures]
     extra = _render_lease_files(spec, decisions, out, failures)
     failed = {f["lease_id"] for f in failures}
     if not spec.dry_run:
@@ -298,7 +307,7 @@ def _render_lease_files(spec: RunSpec, decisions: list[Decision], out: Path, fai
                     writer(conn, decision, folder)
                     n += 1
                 except Exception as exc:  # noqa: BLE001 - one file failing must not stop the others
-                    failures.append({"lease_id": decision.lease_id, "error": f"{type(exc).__name__}: {exc}"})
+                    failures.append(failure_entry(decision.lease_id, f"{type(exc).__name__}: {exc}"))
     return n
 
 
@@ -419,6 +428,7 @@ def record_actions(spec: RunSpec) -> dict[str, Any]:
     engine = _engine(spec)
     with engine.connect() as conn:
         rows = [r for r in journal.pending(conn, spec.step, spec.period) if r["status"] == "rendered"]
+        before = period_rows(conn, spec)
     totals = {"actions": 0, "tasks": 0, "changes": 0, "recorded": 0}
     for start in range(0, len(rows), 500):
         with engine.begin() as conn:
@@ -426,6 +436,10 @@ def record_actions(spec: RunSpec) -> dict[str, Any]:
                 totals[key] += value
     with engine.connect() as conn:
         totals["left_pending"] = len(journal.pending(conn, spec.step, spec.period))
+        after = period_rows(conn, spec)
+    # What the database holds, not the driver's rowcount (-1 on PostgreSQL for "on conflict do nothing").
+    totals["actions"] = after["actions"] - before["actions"]
+    totals["tasks"] = after["tasks"] - before["tasks"]
     return totals
 
 
@@ -438,30 +452,52 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
 
     decisions = load_decisions(spec)
     docs, failures = _rendered(spec)
-    acted = decisions if spec.dry_run else _taken_by_this_run(spec, decisions)
+    failures = [failure_entry(f["lease_id"], f.get("error") or f.get("reason") or "", f.get("reason_code"))
+                for f in failures]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if spec.dry_run:
+        acted = decisions
+        letters_by_type = dict(Counter(d["letter_type"] for d in docs if d.get("letter_type")))
+        registered = sum(1 for d in docs if d.get("registered"))
+        tasks_by_officer = dict(Counter(t.staff_id or "—" for d in acted for t in d.tasks))
+        recorded, period = parts.get("record", {}), {}
+    else:
+        # From the journal: what this run completed (including leases a crashed run had reserved), and
+        # the step's whole period. Correct after crashes and re-runs, and on PostgreSQL.
+        mine = completed_since_last_summary(_engine(spec), spec, now)
+        acted = taken_by_this_run(decisions, mine)
+        letters_by_type = dict(Counter(r["letter_type"] for r in mine.values() if r["letter_type"]))
+        registered = sum(1 for r in mine.values() if r["registered"])
+        with _engine(spec).connect() as conn:
+            counted = period_rows(conn, spec, set(mine))
+            period = period_rows(conn, spec)
+        tasks_by_officer = counted.pop("tasks_by_officer")
+        period.pop("tasks_by_officer")
+        recorded = {**parts.get("record", {}), "leases": len(mine), "actions": counted["actions"],
+                    "tasks": counted["tasks"]}
     summary = {
         "step": spec.step, "step_id": spec.step_id, "as_of": spec.as_of, "period": spec.period,
         "run_id": spec.run_id, "dry_run": spec.dry_run,
         "cohort": parts.get("cohort", {}).get("cohort", len(decisions)),
         "cohort_balance_cents": parts.get("cohort", {}).get("balance_cents", 0),
         "decisions": len(decisions),
-        "letters_by_type": dict(Counter(d["letter_type"] for d in docs if d.get("letter_type"))),
-        "registered_letters": sum(1 for d in docs if d.get("registered")),
+        "letters_by_type": letters_by_type,
+        "registered_letters": registered,
         "taken_by_this_run": len(acted),  # the others were handled earlier this month
-        "tasks_by_officer": dict(Counter(t.staff_id or "—" for d in acted for t in d.tasks)),
+        "tasks_by_officer": tasks_by_officer,
         "failures": failures,
-        "recorded": parts.get("record", {}),
+        "recorded": recorded,
+        "period_totals": period,
         "batches": parts.get("batches", {}).get("batches", []),
         "worklists": parts.get("worklists", {}).get("paths", []),
         "worklist_index": parts.get("worklists", {}).get("index", []),
         "review_packs": parts.get("worklists", {}).get("review_packs", []),
-        "quarantined_inputs": _quarantined_inputs(),
+        "quarantined_inputs": quarantined_inputs(),
         "output_dir": str(spec.output_dir),
     }
     summary["deliveries"] = _deliver(spec, summary)
     write_atomic(spec.output_dir / f"summary_{_safe(spec.run_id)}.json",
                  json.dumps(summary, ensure_ascii=False, indent=2, default=str))
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     from sqlalchemy import delete
 
     with _engine(spec).begin() as conn:
@@ -487,30 +523,6 @@ def _deliver(spec: RunSpec, summary: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - the run's work is done; the summary says what was not sent
         log.warning("step %s %s: deliveries failed (%s)", spec.step_id, spec.as_of, type(exc).__name__)
         return {"sent": 0, "error": type(exc).__name__}
-
-
-def _taken_by_this_run(spec: RunSpec, decisions: list[Decision]) -> list[Decision]:
-    """The decisions whose journal row this run reserved (a weekly re-run skips leases already handled)."""
-    from sqlalchemy import select
-
-    from arrears.core.models import JournalEntry
-
-    with _engine(spec).connect() as conn:
-        mine = set(conn.execute(select(JournalEntry.lease_id).where(
-            JournalEntry.step == spec.step, JournalEntry.period == spec.period,
-            JournalEntry.run_id == spec.run_id)).scalars())
-    return [d for d in decisions if d.lease_id in mine]
-
-
-def _quarantined_inputs() -> dict[str, int]:
-    """Rows quarantined by the last import of the drop folder (read from its report, if any)."""
-    path = settings.var_dir() / "last_import.json"
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get("quarantined", {})
-    except (OSError, ValueError):
-        return {}
 
 
 def collect_approvals(spec: RunSpec, request: dict[str, Any], answer: dict[str, Any] | None) -> list[str]:

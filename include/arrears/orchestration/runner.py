@@ -47,6 +47,11 @@ def logical_date_for(as_of: dt.date, hour: int = 7) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
+def expected_run_id(as_of: dt.date, hour: int = 7) -> str:
+    """The run id ``dag.test`` gives the run of D (a manual run at the step's logical date)."""
+    return f"manual__{logical_date_for(as_of, hour).isoformat()}"
+
+
 def run_dag(dag_id: str, as_of: dt.date, conf: dict | None = None, hour: int = 7):
     """Run one DAG for D with ``dag.test``; returns the finished DagRun. ``conf["db_url"]`` (when given)
     is the project database the run's tasks use (``RunSpec.db_url``)."""
@@ -66,14 +71,40 @@ def run_dag(dag_id: str, as_of: dt.date, conf: dict | None = None, hour: int = 7
 def run_step(step_key: str | int, as_of: dt.date, *, dry_run: bool = False, quiet: bool = False,
              db_url: str | None = None) -> int:
     """Run a plan step for D on ``db_url`` (default: the configured database); prints the run summary;
-    returns a process exit code. The URL reaches the run's tasks through the run conf (``RunSpec.db_url``)."""
+    returns a process exit code. The URL reaches the run's tasks through the run conf (``RunSpec.db_url``).
+
+    Safe starts: nothing runs for a date with no data, nor (unless a dry run) on an import older than the
+    plan's ``max_import_age_days`` before D (exit 1, nothing recorded). One run per (step, period): a
+    second one prints who holds the lock and exits 75 (EX_TEMPFAIL) before doing anything.
+    """
     from arrears.config.plan import load_plan
+    from arrears.core.db import DatabaseNotFound, engine_for, migrate, require_database
     from arrears.core.settings import database_url
+    from arrears.ingest.freshness import NotRunnable, check_portfolio
+    from arrears.orchestration import runlock
 
     step = load_plan().step(step_key)
     url = database_url(db_url)
-    dag_run = run_dag(step.id, as_of, {"as_of": as_of.isoformat(), "dry_run": dry_run, "db_url": url},
-                      hour=step.schedule.hour)
+    try:
+        require_database(url)  # a run never creates the database it should read
+    except DatabaseNotFound as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    migrate(url)
+    engine = engine_for(url)
+    try:
+        check_portfolio(engine, step.number, as_of, dry_run=dry_run)
+    except NotRunnable as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    run_id = expected_run_id(as_of, step.schedule.hour)
+    try:
+        with runlock.run_lock(engine, step.number, as_of.isoformat()[:7], run_id):
+            dag_run = run_dag(step.id, as_of, {"as_of": as_of.isoformat(), "dry_run": dry_run, "db_url": url},
+                              hour=step.schedule.hour)
+    except runlock.AlreadyRunning as exc:
+        print(exc.holder.message(), file=sys.stderr)
+        return runlock.EX_TEMPFAIL
     state = str(getattr(dag_run.state, "value", dag_run.state))
     summary = last_summary(step.number, as_of, dag_run.run_id, db_url=url)
     if not quiet:
@@ -104,8 +135,14 @@ def format_summary(summary: dict) -> str:
         f"failures {len(summary['failures'])}" + (" [dry run]" if summary.get("dry_run") else ""),
         f"  output: {summary['output_dir']}",
     ]
+    period = summary.get("period_totals")
+    if period:
+        lines.insert(1, f"  {summary.get('period', '')} so far for this step: {period['recorded']} leases done"
+                        f" ({period['pending']} pending), letters {period['letters']} "
+                        f"({period['registered_letters']} registered), tasks {period['tasks']}")
     for failure in summary["failures"][:10]:
-        lines.append(f"  ! {failure['lease_id']}: {failure['error']}")
+        code = failure.get("reason_code") or "other"
+        lines.append(f"  ! {failure['lease_id']}: {code} — {failure.get('reason') or ''}".rstrip(" —"))
     return "\n".join(lines)
 
 

@@ -226,12 +226,14 @@ def _csv_value(value: Any, unit: str) -> str:
 
 def render_csv(kpis: MonthlyKpis) -> str:
     """The figures as CSV for French spreadsheets: ``;``, decimal comma, amounts in euros, rates as ratios."""
+    from arrears.core.tabular import safe_row
+
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     writer.writerow(["section", "indicateur", "agence", "periode", "valeur", "unite"])
     for section, indicator, agency, period, value, unit in figure_rows(kpis):
-        writer.writerow([section, indicator, agency, period, _csv_value(value, unit),
-                         {"EUR": "EUR", "ratio": "ratio", "nombre": "nombre"}[unit]])
+        writer.writerow(safe_row([section, indicator, agency, period, _csv_value(value, unit),
+                                  {"EUR": "EUR", "ratio": "ratio", "nombre": "nombre"}[unit]]))
     return "\ufeff" + buf.getvalue()
 
 
@@ -239,6 +241,8 @@ def render_xlsx(kpis: MonthlyKpis) -> bytes:
     """The figures as an XLSX workbook: one sheet per section, amounts in euros, rates as percentages."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
+
+    from arrears.core.tabular import safe_cell as safe
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -248,19 +252,20 @@ def render_xlsx(kpis: MonthlyKpis) -> bytes:
     for row in figure_rows(kpis):
         sections.setdefault(row[0], []).append(row)
     for section, rows in sections.items():
-        ws = wb.create_sheet(title=section[:31])
+        ws = wb.create_sheet(title=section[:31].lstrip("'") or "Section")
         ws.append(["Indicateur", "Agence", "Période", "Valeur", "Unité"])
         for cell in ws[1]:
             cell.font, cell.fill = header_font, header_fill
         for _, indicator, agency, period, value, unit in rows:
             if unit == "EUR":
-                ws.append([indicator, agency, period, None if value is None else int(value) / 100, "€"])
+                ws.append([safe(indicator), safe(agency), safe(period),
+                           None if value is None else int(value) / 100, "€"])
                 ws.cell(ws.max_row, 4).number_format = '#,##0.00 "€"'
             elif unit == "ratio":
-                ws.append([indicator, agency, period, value, "%"])
+                ws.append([safe(indicator), safe(agency), safe(period), value, "%"])
                 ws.cell(ws.max_row, 4).number_format = "0.00%"
             else:
-                ws.append([indicator, agency, period, value, ""])
+                ws.append([safe(indicator), safe(agency), safe(period), value, ""])
                 ws.cell(ws.max_row, 4).number_format = "#,##0"
         for col, width in zip("ABCDE", (62, 26, 24, 16, 8), strict=True):
             ws.column_dimensions[col].width = width
