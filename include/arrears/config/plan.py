@@ -63,7 +63,7 @@ PLAN_SETTINGS: dict[str, tuple[type | tuple[type, ...], Any]] = {
 # What each step's query and decision logic understand: thresholds (name -> default) and letter roles
 # (role -> default template). A key the step does not know is an error (a typo would otherwise be ignored).
 STEP_THRESHOLDS: dict[int, dict[str, int | float]] = {
-    1: {"max_balance_cents": 10000},
+    1: {"max_balance_cents": 10000, "min_arrears_age_days": 15},
     2: {"recent_action_days": 90},
     3: {"min_balance_cents": 150000, "no_contact_days": 30, "convocation_answer_days": 15},
     4: {},
