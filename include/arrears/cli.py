@@ -268,7 +268,7 @@ def _require_data(args) -> None:
     url = args.db_url or database_url()
     shown = _safe_url(url)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise UserError(f"{NO_DATA} (database: {shown}, not created yet)")
+        raise UserError(f"{NO_DATA} (database {shown} does not exist yet; check --db-url / ARREARS_DB_URL)")
     engine = make_engine(url)
     try:
         with engine.connect() as conn:

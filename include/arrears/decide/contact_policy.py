@@ -23,7 +23,7 @@ outcome is the same whichever DAG the scheduler starts first.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -246,11 +246,11 @@ def runs_on(plan: Plan, step_number: int, day: dt.date) -> bool:
 
 
 def earlier_letters(engine: Engine, plan: Plan, step: int, as_of: dt.date, period: str,
-                    lease_ids: Sequence[str]) -> dict[str, list[SentLetter]]:
+                    lease_ids: Sequence[str], decide: Callable) -> dict[str, list[SentLetter]]:
     """Per lease, the letters the policy weighs for ``step`` at D: journal letters dated before D, imported
     letters up to D, and the letters of D from the steps ordered before ``step`` (their journal rows when
-    they ran at D, else their decisions computed now). Letters of D by steps ordered after ``step``, and
-    ``step``'s own rows of the period, are left out."""
+    they ran at D, else their decisions computed now with ``decide``, i.e. ``decide_step``). Letters of D by
+    steps ordered after ``step``, and ``step``'s own rows of the period, are left out."""
     policy = ContactPolicy.from_plan(plan)
     out: dict[str, list[SentLetter]] = {}
     if not lease_ids:
@@ -275,9 +275,7 @@ def earlier_letters(engine: Engine, plan: Plan, step: int, as_of: dt.date, perio
     for other in before:
         if other in ran_today or not runs_on(plan, other, as_of):
             continue
-        from arrears.decide.steps import decide_step
-
-        for d in decide_step(engine, other, as_of, plan):
+        for d in decide(engine, other, as_of, plan):
             if d.letter and d.lease_id in wanted:
                 out.setdefault(d.lease_id, []).append(
                     SentLetter(d.lease_id, as_of, d.letter.letter_type, d.letter.registered, other))

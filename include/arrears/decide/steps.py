@@ -139,7 +139,7 @@ def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | No
         already_sent = {x["lease_id"] for x in run_sql(conn, "cohorts/support/already_sent",
                                                        {"step": spec.number, "period": period})}
     with_letters = ids if any(spec.letters.values()) else []
-    sent_before = earlier_letters(engine, plan, spec.number, as_of, period, with_letters)
+    sent_before = earlier_letters(engine, plan, spec.number, as_of, period, with_letters, decide_step)
     with engine.connect() as conn:
         agreed = plans_agreed(conn, with_letters, as_of) if with_letters else {}
     policy = ContactPolicy.from_plan(plan)

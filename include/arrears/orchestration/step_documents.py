@@ -55,11 +55,9 @@ LEASE_FILES: dict[str, LeaseFile] = {
 RUN_LISTS: dict[str, RunList] = {
     "handover_list": RunList("Liste de transmission au service contentieux", "handover_list"),
 }
-# name -> the pipeline function that writes it (it reads the step's ``documents`` itself)
-OWN_WRITERS: dict[str, str] = {
-    "review_pack": "arrears.orchestration.pipeline:write_review_packs",
-    "accounting_list": "arrears.orchestration.pipeline:write_accounting_list",
-}
+# Written by a pipeline function of their own, which reads the step's ``documents`` itself:
+# ``pipeline.write_review_packs`` (review_pack) and ``pipeline.write_accounting_list`` (accounting_list).
+OWN_WRITERS = ("review_pack", "accounting_list")
 
 
 def register_lease_file(name: str, folder: str, writer: str) -> None:

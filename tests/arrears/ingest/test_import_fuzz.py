@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from sqlalchemy import Date, func, select
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "good_comma"
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "import" / "good_comma"
 FILES = sorted(p.name for p in FIXTURE.glob("*.csv"))
 MAX_CENTS = 10**10
 

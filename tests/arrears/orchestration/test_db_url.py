@@ -42,8 +42,9 @@ def two_databases(tmp_path, monkeypatch):
     p = Portfolio(engine)
     p.lease("SMALL", start_on="2025-06-01")
     p.monthly("SMALL", "2025-06", 4)
-    for day, amount in (("2025-06-03", 600_00), ("2025-07-03", 600_00), ("2025-08-03", 600_00),
-                        ("2025-09-01", 550_00)):
+    # 50 € left from August's quittance: a residual older than 15 days on 1 September (step 1, revision 5)
+    for day, amount in (("2025-06-03", 600_00), ("2025-07-03", 600_00), ("2025-08-03", 550_00),
+                        ("2025-09-01", 600_00)):
         p.pay("SMALL", day, amount)
     p.commit()
     return flag, env
@@ -60,8 +61,9 @@ def test_read_commands_honour_the_flag(two_databases, capsys):
     assert "SMALL," in capsys.readouterr().out
     assert main(["--db-url", flag, "cohort", "1", "--as-of", "2025-09-01"]) == 0
     assert "SMALL," in capsys.readouterr().out
-    assert main(["positions", "--as-of", "2025-09-01"]) == 0  # no flag: ARREARS_DB_URL, which is empty
-    assert "SMALL" not in capsys.readouterr().out
+    assert main(["positions", "--as-of", "2025-09-01"]) == 1  # no flag: ARREARS_DB_URL, which is empty
+    out, err = capsys.readouterr()
+    assert "SMALL" not in out and err.startswith("no data:") and "env.db" in err
 
 
 def test_run_honours_the_flag(two_databases, capsys, tmp_path):

@@ -30,7 +30,7 @@ def test_command_on_a_database_not_created_yet_says_what_to_do(tmp_path, capsys,
     path = tmp_path / "arrears.db"
     code, out, err = _run(capsys, "--db-url", f"sqlite:///{path}", *argv)
     assert code == 1 and out == ""
-    assert err.splitlines() == [f"{NO_DATA} (database: sqlite:///{path}, not created yet)"]
+    assert err.splitlines() == [f"{NO_DATA} (database sqlite:///{path} does not exist yet; check --db-url / ARREARS_DB_URL)"]
     assert not path.exists()  # asking did not create an empty database
 
 
@@ -59,7 +59,7 @@ def test_schema_behind_the_code_says_migrate(tmp_path, capsys):
 
 
 def test_unknown_step_is_one_line(engine, capsys):
-    from arrears.demo.portfolio import seed_demo
+    from arrears.demo.seed import seed_demo
 
     seed_demo(engine, leases=60, echo=False)
     code, _out, err = _run(capsys, "--db-url", str(engine.url.render_as_string(hide_password=False)),
@@ -102,7 +102,7 @@ def test_demo_writes_the_database_the_commands_read(fresh_var, capsys):
 
 def test_demo_never_replaces_imported_data(fresh_var, capsys, tmp_path):
     from arrears.demo.month import run_demo
-    from arrears.demo.portfolio import write_demo_csv
+    from arrears.demo.csv_files import write_demo_csv
 
     write_demo_csv(tmp_path / "export", leases=60)
     assert cli.main(["import", str(tmp_path / "export")]) == 0
@@ -154,7 +154,7 @@ def test_durations_and_estimates_read_as_a_person_says_them():
 
 
 def test_import_reports_each_file_with_an_estimate(sqlite_engine, tmp_path):
-    from arrears.demo.portfolio import write_demo_csv
+    from arrears.demo.csv_files import write_demo_csv
     from arrears.ingest.importer import import_dir
 
     write_demo_csv(tmp_path / "csv", leases=60, as_of=dt.date(2025, 9, 30))

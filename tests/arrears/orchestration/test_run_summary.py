@@ -13,7 +13,7 @@ import json
 
 import pytest
 from arrears.core import models as m
-from arrears.orchestration import pipeline
+from arrears.orchestration import pipeline, run_counts
 from arrears.orchestration.runner import format_summary
 from factories import Portfolio
 from sqlalchemy import func, select
@@ -107,7 +107,7 @@ def test_failure_carries_lease_and_reason_code_not_the_name(portfolio, capsys):
                      .values(first_name="Marie-Christine", last_name=LONG_NAME))
     summary = run(pipeline.make_spec(3, SEP5, run_id="run-1"))
     assert summary["failures"] == [{"lease_id": "BIG-2", "reason_code": "address_invalid",
-                                    "reason": pipeline.FAILURE_REASONS["address_invalid"]}]
+                                    "reason": run_counts.FAILURE_REASONS["address_invalid"]}]
     with portfolio.connect() as conn:
         stored = conn.execute(select(m.StepRun.summary)).scalar_one()
     spec = pipeline.make_spec(3, SEP5, run_id="run-1")
@@ -127,5 +127,5 @@ def test_failure_carries_lease_and_reason_code_not_the_name(portfolio, capsys):
     ("something else entirely", "other"),
 ])
 def test_failure_codes(message, code):
-    entry = pipeline.failure_entry("L1", message)
-    assert entry == {"lease_id": "L1", "reason_code": code, "reason": pipeline.FAILURE_REASONS[code]}
+    entry = run_counts.failure_entry("L1", message)
+    assert entry == {"lease_id": "L1", "reason_code": code, "reason": run_counts.FAILURE_REASONS[code]}
