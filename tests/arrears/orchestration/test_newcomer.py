@@ -101,8 +101,8 @@ def test_demo_writes_the_database_the_commands_read(fresh_var, capsys):
 
 
 def test_demo_never_replaces_imported_data(fresh_var, capsys, tmp_path):
-    from arrears.demo.month import run_demo
     from arrears.demo.csv_files import write_demo_csv
+    from arrears.demo.month import run_demo
 
     write_demo_csv(tmp_path / "export", leases=60)
     assert cli.main(["import", str(tmp_path / "export")]) == 0
