@@ -222,9 +222,10 @@ def calendar_bytes(slots: Sequence[Slot], *, officer_name: str, landlord, agenci
 
 
 def write_calendars(conn: Connection, step: int, period: str, out_dir: str | Path, *, landlord,
-                    file_prefix: str = "rendez_vous") -> list[Path]:
-    """Per officer: ``<out_dir>/<file_prefix>_<period>_<staff_id>.ics`` with every slot the step gave this
-    month (a re-run adds the new slots and keeps the others, so a file only grows)."""
+                    file_prefix: str = "rendez_vous", run_date: str | None = None) -> list[Path]:
+    """Per officer: ``<out_dir>/<file_prefix>_<run date or period>_<staff_id>.ics`` with every slot the step
+    gave this month (stable event ids: importing a later file updates the calendar). No run replaces a file
+    an earlier run wrote: the same content is kept as it is; different content goes to ``…-2.ics``."""
     rows = conn.execute(select(m.Appointment.__table__).where(
         m.Appointment.step == step, m.Appointment.period == period).order_by(m.Appointment.starts_at)).all()
     if not rows:
@@ -241,8 +242,13 @@ def write_calendars(conn: Connection, step: int, period: str, out_dir: str | Pat
     paths = []
     for staff_id, slots in sorted(by_staff.items()):
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in staff_id)
-        path = folder / f"{file_prefix}_{period}_{safe}.ics"
-        write_atomic(path, calendar_bytes(slots, officer_name=staff.get(staff_id, staff_id), landlord=landlord,
-                                          agencies=agencies))
+        data = calendar_bytes(slots, officer_name=staff.get(staff_id, staff_id), landlord=landlord, agencies=agencies)
+        stem, n = f"{file_prefix}_{run_date or period}_{safe}", 1
+        path = folder / f"{stem}.ics"
+        while path.exists() and path.read_bytes() != data:
+            n += 1
+            path = folder / f"{stem}-{n}.ics"
+        if not path.exists():
+            write_atomic(path, data)
         paths.append(path)
     return paths

@@ -409,14 +409,15 @@ def lists_after_approval(step_key: str | int, as_of: dt.date, decisions: list[De
 
 def write_appointment_calendars(spec: RunSpec) -> list[Path]:
     """Per officer: the appointments the step's convocations proposed this month, as an iCalendar file
-    (``worklists/rendez_vous_<period>_<staff_id>.ics``). Nothing in a dry run (no slot is kept)."""
+    (``worklists/rendez_vous_<run date>_<staff_id>.ics``, never replaced). Nothing in a dry run (no slot is kept)."""
     if spec.dry_run:
         return []
     from arrears.act.appointments import write_calendars
     from arrears.config.landlord import load_landlord
 
     with _engine(spec).connect() as conn:
-        return write_calendars(conn, spec.step, spec.period, spec.output_dir / "worklists", landlord=load_landlord())
+        return write_calendars(conn, spec.step, spec.period, spec.output_dir / "worklists", landlord=load_landlord(),
+                               run_date=spec.as_of)
 
 
 def record_actions(spec: RunSpec) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def test_forty_convocations_two_officers_distinct_slots_ics_and_rerun(engine, tm
     # per officer, an .ics that parses and holds exactly that officer's slots
     with engine.connect() as conn:
         paths = write_calendars(conn, 3, "2025-09", tmp_path / "ics", landlord=load_landlord())
-    assert sorted(x.name for x in paths) == ["rendez_vous_2025-09_S1.ics", "rendez_vous_2025-09_S2.ics"]
+    assert sorted(x.name for x in paths) == ["rendez_vous_2025-09_S1.ics", "rendez_vous_2025-09_S2.ics"]  # no run date given: the period
     for path in paths:
         staff = path.stem.rsplit("_", 1)[1]
         cal = Calendar.from_ical(path.read_bytes())
