@@ -75,30 +75,13 @@ def agency_phrase(name: str) -> str:
 def late_months(entries: list[dict], as_of: dt.date, monthly_due: int, *, grace_days: int,
                 tolerance_cents: int) -> list[dict[str, Any]]:
     """DATA.md "month paid late" (revision 5) over the 6 months before D's month, with the date each late
-    month was settled: what the late-payment letter lists."""
-    out = []
-    for back in range(6, 0, -1):
-        start = add_months(as_of.replace(day=1), -back)
-        end = month_end(start)
-        dues = [(e["due_on"] or e["posted_on"]) for e in entries
-                if e["kind"] == "rent" and e["amount_cents"] > 0 and start <= (e["due_on"] or e["posted_on"]) <= end]
-        if not dues:
-            continue
-        due = min(dues)
-        grace = due + dt.timedelta(days=grace_days)
-        if grace > end:
-            continue  # capped at the month's last day: the month cannot be late
-        base = max(balance_at(entries, due - dt.timedelta(days=1)), 0)
+    month was settled: what the late-payment letter lists (the rule: ``arrears.select.positions.late_months``)."""
+    from arrears.select.positions import late_months as months_paid_late
 
-        def unpaid(day: dt.date, base=base) -> int:
-            return balance_at(entries, day) - base
-
-        if not (unpaid(grace) * 2 > monthly_due and unpaid(end) <= tolerance_cents):
-            continue
-        paid_on = next(grace + dt.timedelta(days=i) for i in range(1, (end - grace).days + 1)
-                       if unpaid(grace + dt.timedelta(days=i)) <= tolerance_cents)
-        out.append({"month": start, "due_on": due, "paid_on": paid_on, "days_late": (paid_on - due).days})
-    return out
+    ledger = [(effective_on(e), int(e["amount_cents"]), e["kind"] == "rent") for e in entries]
+    return [{**mth, "days_late": (mth["paid_on"] - mth["due_on"]).days}
+            for mth in months_paid_late(ledger, as_of, monthly_due_cents=monthly_due,
+                                        tolerance_cents=tolerance_cents, grace_days=grace_days)]
 
 
 def move_out_statement(entries: list[dict], end_on: dt.date | None, as_of: dt.date) -> dict[str, Any] | None:
@@ -404,7 +387,7 @@ def letter_context(conn: Connection, decision: Decision, landlord, *, registered
         "last_reject": last_reject,
         "plan": plan,
         "formal_notice": formal_notice_of(conn, lease_id, as_of) if letter_type == "last_notice" else None,
-        "late_months": late_months(entries, as_of, monthly_due, grace_days=plan_settings.plan_grace_days,
+        "late_months": late_months(entries, as_of, monthly_due, grace_days=plan_settings.late_payment_grace_days,
                                    tolerance_cents=plan_settings.tolerance_cents)
         if letter_type == "late_payment" else [],
         "move_out": move_out_statement(entries, lease.end_on, as_of) if order.to_forwarding_address else None,
