@@ -27,13 +27,19 @@ def recorded_answers(engine: Engine, step: int, period: str) -> dict[str, bool]:
 
 
 def record_answers(engine: Engine, step: int, period: str, approved: Iterable[str], rejected: Iterable[str],
-                   author: str) -> int:
-    """Record (or update) the answers; returns how many rows were written."""
+                   author: str, reasons: dict[str, str] | None = None) -> int:
+    """Record (or update) the answers; returns how many rows were written.
+
+    ``reasons``: lease_id → the manager's reason (for a rejection, usually). For step 6 the answer is also
+    written back to the lease's open transfer proposal (``transfer_proposals``: approved / rejected, by whom,
+    when, why), so a rejected proposal does not stay ``proposed``.
+    """
+    reasons = {k: (v or "").strip()[:500] or None for k, v in (reasons or {}).items()}
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = [{"lease_id": lid, "step": step, "period": period, "approved": True, "author": author,
-             "decided_at": now} for lid in approved]
+             "decided_at": now, "reason": reasons.get(lid)} for lid in approved]
     rows += [{"lease_id": lid, "step": step, "period": period, "approved": False, "author": author,
-              "decided_at": now} for lid in rejected]
+              "decided_at": now, "reason": reasons.get(lid)} for lid in rejected]
     if not rows:
         return 0
     with engine.begin() as conn:
@@ -42,10 +48,31 @@ def record_answers(engine: Engine, step: int, period: str, approved: Iterable[st
         stmt = stmt.on_conflict_do_update(
             index_elements=["lease_id", "step", "period"],
             set_={"approved": stmt.excluded.approved, "author": stmt.excluded.author,
-                  "decided_at": stmt.excluded.decided_at},
+                  "decided_at": stmt.excluded.decided_at, "reason": stmt.excluded.reason},
         )
         conn.execute(stmt)
+        if step == TRANSFER_STEP:
+            _answer_proposals(conn, rows)
     return len(rows)
+
+
+TRANSFER_STEP = 6
+
+
+def _answer_proposals(conn, rows: list[dict]) -> None:
+    """Step 6: the answer on the lease's open proposal (status proposed/approved/rejected, not transferred)."""
+    from sqlalchemy import update
+
+    from arrears.core.models import TransferProposal
+
+    for row in rows:
+        conn.execute(
+            update(TransferProposal)
+            .where(TransferProposal.lease_id == row["lease_id"],
+                   TransferProposal.status.in_(("proposed", "approved", "rejected")),
+                   TransferProposal.period < row["period"])
+            .values(status="approved" if row["approved"] else "rejected", decided_by=row["author"],
+                    decided_at=row["decided_at"], decision_reason=row["reason"]))
 
 
 def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_all: bool, reject: bool,
@@ -115,7 +142,11 @@ def answer_waiting_requests(dag_id: str, period: str, answers: dict[str, bool], 
                                        TaskInstance.state == TaskInstanceState.AWAITING_INPUT)
         ).all()
         for ti in waiting:
-            run_day = ti.dag_run.logical_date or ti.dag_run.run_after
+            from arrears.orchestration.month_view import conf_as_of, run_business_date
+
+            run = ti.dag_run
+            run_day = run_business_date({"as_of": conf_as_of(run.conf),
+                                         "logical_date": run.logical_date or run.run_after})
             if run_day is None or run_day.strftime("%Y-%m") != period:
                 continue
             detail = session.scalar(select(HITLDetail).where(HITLDetail.ti_id == ti.id))
