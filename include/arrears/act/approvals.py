@@ -12,7 +12,7 @@ import getpass
 import sys
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from arrears.core.models import Approval
@@ -24,6 +24,15 @@ def recorded_answers(engine: Engine, step: int, period: str) -> dict[str, bool]:
         rows = conn.execute(select(Approval.lease_id, Approval.approved)
                             .where(Approval.step == step, Approval.period == period))
         return {lease_id: bool(approved) for lease_id, approved in rows}
+
+
+def recorded_answers_full(engine: Engine, step: int, period: str) -> dict[str, dict]:
+    """lease_id → {approved, author, decided_at, reason} for (step, period)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Approval.lease_id, Approval.approved, Approval.author, Approval.decided_at,
+                                   Approval.reason).where(Approval.step == step, Approval.period == period))
+        return {r.lease_id: {"approved": bool(r.approved), "author": r.author, "decided_at": r.decided_at,
+                             "reason": r.reason} for r in rows}
 
 
 def record_answers(engine: Engine, step: int, period: str, approved: Iterable[str], rejected: Iterable[str],
@@ -48,7 +57,10 @@ def record_answers(engine: Engine, step: int, period: str, approved: Iterable[st
         stmt = stmt.on_conflict_do_update(
             index_elements=["lease_id", "step", "period"],
             set_={"approved": stmt.excluded.approved, "author": stmt.excluded.author,
-                  "decided_at": stmt.excluded.decided_at, "reason": stmt.excluded.reason},
+                  "decided_at": stmt.excluded.decided_at,
+                  # an answer re-recorded without a reason (the Airflow task confirming the page's answers)
+                  # keeps the manager's reason
+                  "reason": func.coalesce(stmt.excluded.reason, Approval.__table__.c.reason)},
         )
         conn.execute(stmt)
         if step == TRANSFER_STEP:
@@ -66,13 +78,16 @@ def _answer_proposals(conn, rows: list[dict]) -> None:
     from arrears.core.models import TransferProposal
 
     for row in rows:
+        values = {"status": "approved" if row["approved"] else "rejected", "decided_by": row["author"],
+                  "decided_at": row["decided_at"]}
+        if row["reason"] or row["approved"]:
+            values["decision_reason"] = row["reason"]
         conn.execute(
             update(TransferProposal)
             .where(TransferProposal.lease_id == row["lease_id"],
                    TransferProposal.status.in_(("proposed", "approved", "rejected")),
                    TransferProposal.period < row["period"])
-            .values(status="approved" if row["approved"] else "rejected", decided_by=row["author"],
-                    decided_at=row["decided_at"], decision_reason=row["reason"]))
+            .values(**values))
 
 
 def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_all: bool, reject: bool,
@@ -128,10 +143,6 @@ def answer_waiting_requests(dag_id: str, period: str, answers: dict[str, bool], 
     airflow_env.ensure_metadata_db()  # `approve` may be the first Airflow command on this machine
     from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance
-    from airflow.models.trigger import handle_event_submit
-    from airflow.sdk import timezone
-    from airflow.sdk.execution_time.hitl import HITLUser
-    from airflow.triggers.base import TriggerEvent
     from airflow.utils.session import create_session
     from airflow.utils.state import TaskInstanceState
 
@@ -152,11 +163,31 @@ def answer_waiting_requests(dag_id: str, period: str, answers: dict[str, bool], 
             detail = session.scalar(select(HITLDetail).where(HITLDetail.ti_id == ti.id))
             if detail is None or detail.response_received:
                 continue
-            detail.responded_by = HITLUser(id=author, name=author)
-            detail.responded_at = timezone.utcnow()
-            detail.chosen_options = [o for o in detail.options or [] if answers.get(o)]
-            detail.params_input = {}
-            session.add(detail)
-            handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
+            answer_hitl(session, ti, detail, [o for o in detail.options or [] if answers.get(o)], author, author)
             answered += 1
     return answered
+
+
+def answer_hitl(session, ti, detail, chosen: list[str], user_id: str, user_name: str) -> None:
+    """Answer one waiting human-in-the-loop request the way Airflow's REST handler does, and resume the task.
+
+    ``chosen``: the approved leases; none approved → the "reject all" option when the request offers it
+    (Airflow wants at least one chosen option).
+    """
+    from airflow.models.trigger import handle_event_submit
+    from airflow.sdk import timezone
+    from airflow.sdk.execution_time.hitl import HITLUser
+    from airflow.triggers.base import TriggerEvent
+    from airflow.utils.state import TaskInstanceState
+
+    from arrears.orchestration.approval_view import REJECT_ALL_OPTION
+
+    if not chosen and REJECT_ALL_OPTION in (detail.options or []):
+        chosen = [REJECT_ALL_OPTION]
+    detail.responded_by = HITLUser(id=user_id, name=user_name)
+    detail.responded_at = timezone.utcnow()
+    detail.chosen_options = list(chosen)
+    detail.params_input = {}
+    session.add(detail)
+    if ti.state in (TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED):
+        handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)

@@ -145,3 +145,16 @@ def summary_fr(summary: dict[str, Any], approvals: dict[str, int] | None = None,
     if quarantined:
         parts.append(f"{plural(quarantined, 'ligne', 'lignes')} en quarantaine au dernier import.")
     return " ".join(parts)
+
+
+def run_resume(spec: dict[str, Any], summary: dict[str, Any], request: dict | None = None, *,
+               title: str | None = None) -> str:
+    """The ``resume`` task: the run's summary in French, with the manager's answers for approval steps."""
+    from arrears.core.db import engine_for
+
+    approvals = None
+    if request is not None:
+        approvals = approval_counts(engine_for(spec.get("db_url")), int(spec["step"]), spec["as_of"][:7],
+                                    lease_ids=list(request.get("lease_ids") or []),
+                                    held_back=len(request.get("held_back") or []))
+    return summary_fr(summary, approvals, title=title)
