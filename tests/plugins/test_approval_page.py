@@ -184,24 +184,33 @@ def test_step6_answered_on_the_page_while_the_run_waits(portfolio, monkeypatch):
             time.sleep(1)
         time.sleep(2)  # a human takes a moment (an instant answer races the scheduler loop)
         client = TestClient(app)
-        url = f"/approbations/decision?dag_id=end_of_pre_litigation&run_id={run_id}"
+        from urllib.parse import quote
+
+        url = f"/approbations/decision?dag_id=end_of_pre_litigation&run_id={quote(run_id, safe='')}"
         seen["listing"] = client.get("/approbations/").text
         seen["page"] = client.get(url).text
         bad = client.post(url, data={"decision__T-1": "approve", "decision__T-2": "reject"})
         seen["bad"] = (bad.status_code, bad.text)
         ok = client.post(url, data={"decision__T-1": "approve", "decision__T-2": "reject",
                                     "reason__T-2": "Plan d'apurement signé le 28 août"}, follow_redirects=False)
-        seen["ok"] = ok.status_code
+        seen["ok"] = (ok.status_code, ok.text[:2000])
+        assert ok.status_code == 303, seen["ok"]
         seen["after"] = client.get(ok.headers["location"].removeprefix("/arrears")).text
 
     def manager():
         try:
             answer()
         except Exception as exc:  # noqa: BLE001 - surfaced by the assertions below
+            import traceback
+
             seen["error"] = repr(exc)
-        if "ok" not in seen:
+            traceback.print_exc()
+        if "after" not in seen:
             _thread.interrupt_main()  # never leave dag.test waiting forever
 
+    from airflow.api_fastapi.app import create_auth_manager
+
+    create_auth_manager()  # the simple auth manager the api-server would use (role checks)
     app.dependency_overrides[get_user] = _manager
     _dagbag()
     sqlalchemy.orm.configure_mappers()
@@ -216,7 +225,7 @@ def test_step6_answered_on_the_page_while_the_run_waits(portfolio, monkeypatch):
     assert "Étape 6" in seen["listing"] and "septembre 2025" in seen["listing"]
     assert "Transmissions au contentieux à décider" in seen["page"] and "Mme Nadia Durand" in seen["page"]
     assert seen["bad"][0] == 400 and "motif du refus" in seen["bad"][1]
-    assert seen["ok"] == 303
+    assert seen["ok"][0] == 303
     assert "Réponse transmise : 1 approuvé(s), 1 refusé(s)" in seen["after"]
 
     with portfolio.connect() as conn:
