@@ -246,3 +246,16 @@ def test_step6_answered_on_the_page_while_the_run_waits(portfolio, monkeypatch):
     assert occ["state"] == "success"
     assert occ["summary_fr"]["short"].startswith("2 dossiers · 1 approuvé · 1 refusé · 1 transmis")
     assert "1 dossier transmis au contentieux" in occ["summary_fr"]["full"]
+
+
+def test_command_line_rejection_carries_its_reason(portfolio):
+    from arrears.cli import main
+
+    assert main(["approve", "6", "T-2", "--as-of", "2025-09-01", "--reject", "--author", "c.durand",
+                 "--reason", "Dossier FSL en cours"]) == 0
+    with portfolio.connect() as conn:
+        proposal = conn.execute(select(m.TransferProposal).where(m.TransferProposal.lease_id == "T-2")).one()
+        approval = conn.execute(select(m.Approval).where(m.Approval.lease_id == "T-2")).one()
+    assert (proposal.status, proposal.decided_by, proposal.decision_reason) == ("rejected", "c.durand",
+                                                                                "Dossier FSL en cours")
+    assert (approval.approved, approval.reason) == (False, "Dossier FSL en cours")

@@ -91,7 +91,7 @@ def _answer_proposals(conn, rows: list[dict]) -> None:
 
 
 def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_all: bool, reject: bool,
-                author: str | None, db_url: str | None) -> int:
+                author: str | None, db_url: str | None, reason: str | None = None) -> int:
     """``arrears approve STEP --as-of D (--all | LEASE_ID…) [--reject]``: what a manager answers in the UI."""
     from arrears.config.plan import load_plan
     from arrears.core.db import make_engine
@@ -114,11 +114,12 @@ def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_
         return 2
     author = author or getpass.getuser()
     period = as_of.isoformat()[:7]
+    reasons = dict.fromkeys(chosen, reason) if reason else None
     if reject:
-        n = record_answers(engine, step.number, period, [], chosen, author)
+        n = record_answers(engine, step.number, period, [], chosen, author, reasons)
     else:
         # Approving a subset rejects the others only when the manager says so (--reject on them).
-        n = record_answers(engine, step.number, period, chosen, [], author)
+        n = record_answers(engine, step.number, period, chosen, [], author, reasons)
     verb = "rejected" if reject else "approved"
     print(f"step {step.number} {step.id}, {period}: {n} lease(s) {verb} by {author}")
     answered = answer_waiting_requests(step.id, period, recorded_answers(engine, step.number, period), author)
