@@ -148,7 +148,7 @@ def test_routes_need_a_user(monkeypatch):
 
 @pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_step6_answered_on_the_page_while_the_run_waits(portfolio, monkeypatch):
+def test_step6_answered_on_the_page_while_the_run_waits(portfolio, monkeypatch, tmp_path):
     """The whole flow in one process: step 6 runs under ``dag.test`` and waits for the manager; the page
     (the plugin's app, as the manager ``m.leroy`` of role User) shows the request, a rejection without a
     reason is refused, then T-1 is approved and T-2 rejected with a reason; the run goes on with exactly
@@ -169,6 +169,9 @@ def test_step6_answered_on_the_page_while_the_run_waits(portfolio, monkeypatch):
     from arrears_month_view import app
     from fastapi.testclient import TestClient
 
+    # This run's own outputs and work files (other tests run step 6 for the same date).
+    monkeypatch.setenv("ARREARS_OUTPUT_DIR", str(tmp_path / "output"))
+    monkeypatch.setenv("ARREARS_VAR_DIR", str(tmp_path / "var"))
     seen: dict = {}
 
     def find_run() -> str | None:
