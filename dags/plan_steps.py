@@ -36,8 +36,8 @@ def display_name(step) -> str:
 
 
 def build_step_dag(step):
-    # The real folders are output/<YYYY-MM>/<NN>_<id>/…: the URI names them with the month as a pattern;
-    # each run's asset event carries its own folder (extra "folder") and month (extra "period").
+    # The real folders are output/<YYYY-MM>/<NN>_<id>/…: a URI is fixed when the DAG is parsed, so it names
+    # them with the month as a pattern (YYYY-MM is the month of the run's date).
     folder = OUTPUT / "YYYY-MM" / f"{step.number:02d}_{step.id}"
     outlets_letters = Asset(name=f"arrears_{step.id}_letters", uri=f"file://{folder / 'letters'}")
     outlets_batches = Asset(name=f"arrears_{step.id}_mailroom", uri=f"file://{folder / 'mailroom'}")
