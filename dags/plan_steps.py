@@ -25,33 +25,28 @@ PORTFOLIO = Asset(name=PORTFOLIO_ASSET[0], uri=PORTFOLIO_ASSET[1])
 
 
 def _doc_md(step) -> str:
-    when = getattr(step, "when_fr", None) or ""
-    return f"""### Étape {step.number} — {step.title}
+    from arrears.orchestration.dag_docs import step_doc_md
 
-**Semaine** : {step.week or "au fil de l'eau"}. {when}
+    return step_doc_md(step, when=PlanStepTimetable(step.schedule).description)
 
-**À quoi sert cette étape** : {getattr(step, "purpose_fr", "") or step.title}
 
-**Ce qu'elle lit** : la position de chaque bail à la date du traitement (solde, quittance, ancienneté de la
-dette, plans d'apurement, rejets de prélèvement, actions, accompagnements sociaux) et le journal des actions.
-
-**Ce qu'elle produit** : {getattr(step, "produces_fr", "") or "les décisions de l'étape"} — courriers (PDF
-individuels et lots pour le service courrier, avec liste de dépôt des recommandés), listes de travail par
-chargé·e de recouvrement (XLSX et PDF), actions inscrites au journal, et un récapitulatif du traitement.
-
-**Paramètres** : `as_of` (date du traitement, sinon la date logique à Paris), `dry_run` (aperçu sans rien
-enregistrer ni attribuer de numéro de recommandé).
-"""
+def display_name(step) -> str:
+    """The name the DAG list shows, in plan order: ``01 — Gestion des soldes < 100 €``."""
+    return f"{step.number:02d} — {step.title}"
 
 
 def build_step_dag(step):
-    outlets_letters = Asset(name=f"arrears_{step.id}_letters", uri=f"file://{OUTPUT / step.id / 'letters'}")
-    outlets_batches = Asset(name=f"arrears_{step.id}_mailroom", uri=f"file://{OUTPUT / step.id / 'mailroom'}")
-    outlets_worklists = Asset(name=f"arrears_{step.id}_worklists", uri=f"file://{OUTPUT / step.id / 'worklists'}")
+    # The real folders are output/<YYYY-MM>/<NN>_<id>/…: a URI is fixed when the DAG is parsed, so it names
+    # them with the month as a pattern (YYYY-MM is the month of the run's date).
+    folder = OUTPUT / "YYYY-MM" / f"{step.number:02d}_{step.id}"
+    outlets_letters = Asset(name=f"arrears_{step.id}_letters", uri=f"file://{folder / 'letters'}")
+    outlets_batches = Asset(name=f"arrears_{step.id}_mailroom", uri=f"file://{folder / 'mailroom'}")
+    outlets_worklists = Asset(name=f"arrears_{step.id}_worklists", uri=f"file://{folder / 'worklists'}")
     tags = ["precontentieux", f"semaine-{step.week}" if step.week else "au-fil-de-l-eau", f"etape-{step.number:02d}"]
 
     @dag(
         dag_id=step.id,
+        dag_display_name=display_name(step),
         description=f"Étape {step.number} — {step.title}",
         doc_md=_doc_md(step),
         schedule=PlanStepTimetable(step.schedule),
@@ -65,9 +60,14 @@ def build_step_dag(step):
         default_args={"retries": 2, "retry_delay": RETRY_DELAY, "owner": "recouvrement",
                       "show_return_value_in_logs": False},
         params={
-            "as_of": Param(None, type=["null", "string"], format="date",
-                           description="Date du traitement (AAAA-MM-JJ) ; vide : la date logique du run"),
-            "dry_run": Param(False, type="boolean", description="Aperçu : ne rien enregistrer"),
+            # A text field (no "format": the browser's date picker shows mm/dd/yyyy beside AAAA-MM-JJ).
+            "as_of": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}-\d{2}$",
+                           title="Date du traitement",
+                           description=("Date du traitement au format AAAA-MM-JJ (ex. 2025-10-01). Le run est "
+                                        "classé dans le mois de cette date, quelle que soit sa date logique. "
+                                        "Vide : la date logique du run (heure de Paris).")),
+            "dry_run": Param(False, type="boolean", title="Aperçu",
+                             description="Aperçu : produire les documents dans output/preview sans rien enregistrer"),
         },
     )
     def step_dag():
@@ -135,6 +135,19 @@ def build_step_dag(step):
             return pipeline.summarize(pipeline.RunSpec.from_dict(spec), {
                 "cohort": cohort, "batches": batches, "worklists": worklists, "record": recorded})
 
+        @task(task_id="resume", task_display_name="Résumé du traitement")
+        def resume(spec: dict, summary: dict) -> str:
+            """The run summary in French: this task's result in the UI (and the run's note when possible)."""
+            from arrears.orchestration.summary_fr import run_resume
+
+            ctx = get_current_context()
+            request = None
+            if step.needs_approval:
+                request = ctx["ti"].xcom_pull(task_ids="approval_request", default=None)
+            text = run_resume(spec, summary, request, title=step.title)
+            _set_run_note(ctx, text)
+            return text
+
         spec = run_spec()
         cohort = select_cohort(spec)
         decided = decide(spec, cohort)
@@ -147,7 +160,7 @@ def build_step_dag(step):
         batches = assemble_batches(spec, rendered)
         worklists = write_worklists(spec, rendered)
         recorded = record_actions(spec, batches, worklists)
-        summary(spec, cohort, batches, worklists, recorded)
+        resume(spec, summary(spec, cohort, batches, worklists, recorded))
 
     return step_dag()
 
@@ -155,6 +168,25 @@ def build_step_dag(step):
 def _manager_asked(request: dict) -> bool:
     """Whether the approval gate asks a manager (some leases wait and not every answer is recorded yet)."""
     return bool(request["lease_ids"]) and not request["answered"]
+
+
+def _set_run_note(ctx, text: str) -> None:
+    """Show the French summary as the run's note when the worker can reach Airflow's metadata database
+    (embedded set-up); elsewhere the ``resume`` task's result shows it."""
+    try:
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        with create_session() as session:
+            run = session.scalar(select(DagRun).where(DagRun.dag_id == ctx["dag"].dag_id,
+                                                      DagRun.run_id == ctx["run_id"]))
+            if run is not None:
+                run.note = text
+    except Exception as exc:  # noqa: BLE001 - a note is a nicety; the task's result carries the text
+        import logging
+
+        logging.getLogger(__name__).info("run note not set (%s); see the resume task's result", type(exc).__name__)
 
 
 def approval_gate(step, spec, decided):
@@ -167,9 +199,13 @@ def approval_gate(step, spec, decided):
 
     @task
     def approval_request(spec: dict, decided: dict) -> dict:
+        from arrears.documents.render import date_fr, month_fr
         from arrears.orchestration import pipeline
 
-        return pipeline.approval_request(pipeline.RunSpec.from_dict(spec))
+        request = pipeline.approval_request(pipeline.RunSpec.from_dict(spec))
+        # The month the request is for, named in its subject and body (not the run's logical date).
+        return {**request, "period": spec["as_of"][:7], "month_label": month_fr(spec["as_of"]),
+                "as_of_label": date_fr(spec["as_of"])}
 
     @task.branch
     def need_manager(request: dict) -> str:
@@ -177,7 +213,10 @@ def approval_gate(step, spec, decided):
 
     @task
     def options(request: dict) -> list:
-        return [request["lease_ids"] or ["aucun"]]
+        from arrears.orchestration.approval_view import REJECT_ALL_OPTION
+
+        # Airflow wants at least one chosen option: "Tout refuser" answers "none of them".
+        return [[*request["lease_ids"], REJECT_ALL_OPTION]]
 
     @task(trigger_rule="none_failed_min_one_success")
     def collect_approvals(spec: dict, request: dict) -> list:
@@ -191,10 +230,14 @@ def approval_gate(step, spec, decided):
         return pipeline.collect_approvals(pipeline.RunSpec.from_dict(spec), request, answers)
 
     request = approval_request(spec, decided)
+    from arrears.orchestration.dag_docs import approval_body_template
+
     wait = HITLOperator.partial(
         task_id="wait_for_manager",
-        subject=f"Étape {step.number} — {step.title} : dossiers à approuver",
-        body="{{ ti.xcom_pull(task_ids='approval_request')['body'] }}",
+        task_display_name="Décision du responsable",
+        subject=(f"Étape {step.number} — {step.title} : dossiers à décider — "
+                 "{{ ti.xcom_pull(task_ids='approval_request')['month_label'] }}"),
+        body=approval_body_template(step),
         multiple=True,
         retries=3,
         retry_delay=dt.timedelta(seconds=10),

@@ -111,6 +111,7 @@ def cmd_approve(args) -> int:
     from arrears.orchestration.pipeline import lists_after_approval
 
     return approve_cli(args.step, args.as_of, lease_ids=args.lease_ids, approve_all=args.all,
+                       reason=getattr(args, "reason", None),
                        reject=args.reject, author=args.author, db_url=args.db_url,
                        after_answers=lambda decisions: lists_after_approval(args.step, args.as_of, decisions,
                                                                             args.db_url))
@@ -219,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true")
     p.add_argument("--reject", action="store_true")
     p.add_argument("--author", default=None, help="who approves (default: the system user)")
+    p.add_argument("--reason", default=None, help="the manager's reason (recorded with a rejection)")
     p.set_defaults(func=cmd_approve)
 
     p = sub.add_parser("demo", help="seed the demo portfolio and run the month's plan")

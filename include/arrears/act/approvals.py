@@ -12,7 +12,7 @@ import getpass
 import sys
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from arrears.core.models import Approval
@@ -26,14 +26,29 @@ def recorded_answers(engine: Engine, step: int, period: str) -> dict[str, bool]:
         return {lease_id: bool(approved) for lease_id, approved in rows}
 
 
+def recorded_answers_full(engine: Engine, step: int, period: str) -> dict[str, dict]:
+    """lease_id → {approved, author, decided_at, reason} for (step, period)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Approval.lease_id, Approval.approved, Approval.author, Approval.decided_at,
+                                   Approval.reason).where(Approval.step == step, Approval.period == period))
+        return {r.lease_id: {"approved": bool(r.approved), "author": r.author, "decided_at": r.decided_at,
+                             "reason": r.reason} for r in rows}
+
+
 def record_answers(engine: Engine, step: int, period: str, approved: Iterable[str], rejected: Iterable[str],
-                   author: str) -> int:
-    """Record (or update) the answers; returns how many rows were written."""
+                   author: str, reasons: dict[str, str] | None = None) -> int:
+    """Record (or update) the answers; returns how many rows were written.
+
+    ``reasons``: lease_id → the manager's reason (for a rejection, usually). For step 6 the answer is also
+    written back to the lease's open transfer proposal (``transfer_proposals``: approved / rejected, by whom,
+    when, why), so a rejected proposal does not stay ``proposed``.
+    """
+    reasons = {k: (v or "").strip()[:500] or None for k, v in (reasons or {}).items()}
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     rows = [{"lease_id": lid, "step": step, "period": period, "approved": True, "author": author,
-             "decided_at": now} for lid in approved]
+             "decided_at": now, "reason": reasons.get(lid)} for lid in approved]
     rows += [{"lease_id": lid, "step": step, "period": period, "approved": False, "author": author,
-              "decided_at": now} for lid in rejected]
+              "decided_at": now, "reason": reasons.get(lid)} for lid in rejected]
     if not rows:
         return 0
     with engine.begin() as conn:
@@ -42,14 +57,41 @@ def record_answers(engine: Engine, step: int, period: str, approved: Iterable[st
         stmt = stmt.on_conflict_do_update(
             index_elements=["lease_id", "step", "period"],
             set_={"approved": stmt.excluded.approved, "author": stmt.excluded.author,
-                  "decided_at": stmt.excluded.decided_at},
+                  "decided_at": stmt.excluded.decided_at,
+                  # an answer re-recorded without a reason (the Airflow task confirming the page's answers)
+                  # keeps the manager's reason
+                  "reason": func.coalesce(stmt.excluded.reason, Approval.__table__.c.reason)},
         )
         conn.execute(stmt)
+        if step == TRANSFER_STEP:
+            _answer_proposals(conn, rows)
     return len(rows)
 
 
+TRANSFER_STEP = 6
+
+
+def _answer_proposals(conn, rows: list[dict]) -> None:
+    """Step 6: the answer on the lease's open proposal (status proposed/approved/rejected, not transferred)."""
+    from sqlalchemy import update
+
+    from arrears.core.models import TransferProposal
+
+    for row in rows:
+        values = {"status": "approved" if row["approved"] else "rejected", "decided_by": row["author"],
+                  "decided_at": row["decided_at"]}
+        if row["reason"] or row["approved"]:
+            values["decision_reason"] = row["reason"]
+        conn.execute(
+            update(TransferProposal)
+            .where(TransferProposal.lease_id == row["lease_id"],
+                   TransferProposal.status.in_(("proposed", "approved", "rejected")),
+                   TransferProposal.period < row["period"])
+            .values(**values))
+
+
 def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_all: bool, reject: bool,
-                author: str | None, db_url: str | None, after_answers=None) -> int:
+                author: str | None, db_url: str | None, reason: str | None = None, after_answers=None) -> int:
     """``arrears approve STEP --as-of D (--all | LEASE_ID…) [--reject]``: what a manager answers in the UI.
     ``after_answers(decisions)`` writes what the answers let the step write (step 14's accounting list)."""
     from arrears.config.plan import load_plan
@@ -74,11 +116,12 @@ def approve_cli(step_key: str, as_of: dt.date, *, lease_ids: list[str], approve_
         return 2
     author = author or getpass.getuser()
     period = as_of.isoformat()[:7]
+    reasons = dict.fromkeys(chosen, reason) if reason else None
     if reject:
-        n = record_answers(engine, step.number, period, [], chosen, author)
+        n = record_answers(engine, step.number, period, [], chosen, author, reasons)
     else:
         # Approving a subset rejects the others only when the manager says so (--reject on them).
-        n = record_answers(engine, step.number, period, chosen, [], author)
+        n = record_answers(engine, step.number, period, chosen, [], author, reasons)
     verb = "rejected" if reject else "approved"
     print(f"step {step.number} {step.id}, {period}: {n} lease(s) {verb} by {author}")
     answered = answer_waiting_requests(step.id, period, recorded_answers(engine, step.number, period), author)
@@ -105,10 +148,6 @@ def answer_waiting_requests(dag_id: str, period: str, answers: dict[str, bool], 
     airflow_env.ensure_metadata_db()  # `approve` may be the first Airflow command on this machine
     from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance
-    from airflow.models.trigger import handle_event_submit
-    from airflow.sdk import timezone
-    from airflow.sdk.execution_time.hitl import HITLUser
-    from airflow.triggers.base import TriggerEvent
     from airflow.utils.session import create_session
     from airflow.utils.state import TaskInstanceState
 
@@ -119,17 +158,41 @@ def answer_waiting_requests(dag_id: str, period: str, answers: dict[str, bool], 
                                        TaskInstance.state == TaskInstanceState.AWAITING_INPUT)
         ).all()
         for ti in waiting:
-            run_day = ti.dag_run.logical_date or ti.dag_run.run_after
+            from arrears.orchestration.month_view import conf_as_of, run_business_date
+
+            run = ti.dag_run
+            run_day = run_business_date({"as_of": conf_as_of(run.conf),
+                                         "logical_date": run.logical_date or run.run_after})
             if run_day is None or run_day.strftime("%Y-%m") != period:
                 continue
             detail = session.scalar(select(HITLDetail).where(HITLDetail.ti_id == ti.id))
             if detail is None or detail.response_received:
                 continue
-            detail.responded_by = HITLUser(id=author, name=author)
-            detail.responded_at = timezone.utcnow()
-            detail.chosen_options = [o for o in detail.options or [] if answers.get(o)]
-            detail.params_input = {}
-            session.add(detail)
-            handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
+            answer_hitl(session, ti, detail, [o for o in detail.options or [] if answers.get(o)], author, author)
             answered += 1
     return answered
+
+
+def answer_hitl(session, ti, detail, chosen: list[str], user_id: str, user_name: str) -> None:
+    """Answer one waiting human-in-the-loop request the way Airflow's REST handler does, and resume the task.
+
+    ``chosen``: the approved leases; none approved → the "reject all" option when the request offers it
+    (Airflow wants at least one chosen option).
+    """
+    from airflow.models.trigger import handle_event_submit
+    from airflow.sdk import timezone
+    from airflow.sdk.execution_time.hitl import HITLUser
+    from airflow.triggers.base import TriggerEvent
+    from airflow.utils.state import TaskInstanceState
+
+    from arrears.orchestration.approval_view import REJECT_ALL_OPTION
+
+    if not chosen and REJECT_ALL_OPTION in (detail.options or []):
+        chosen = [REJECT_ALL_OPTION]
+    detail.responded_by = HITLUser(id=user_id, name=user_name)
+    detail.responded_at = timezone.utcnow()
+    detail.chosen_options = list(chosen)
+    detail.params_input = {}
+    session.add(detail)
+    if ti.state in (TaskInstanceState.AWAITING_INPUT, TaskInstanceState.DEFERRED):
+        handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)

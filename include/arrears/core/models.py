@@ -329,6 +329,7 @@ class TransferProposal(Base):
     status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed/approved/rejected/transferred
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decision_reason: Mapped[str | None] = mapped_column(String(500))  # the manager's reason for a rejection
 
 
 class Approval(Base):
@@ -343,6 +344,7 @@ class Approval(Base):
     approved: Mapped[bool] = mapped_column(Boolean)
     author: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(String(500))  # why the manager rejected it (optional)
 
 
 class LeasePosition(Base):

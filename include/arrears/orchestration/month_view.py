@@ -32,6 +32,7 @@ __all__ = [
     "month_view_data",
     "outputs_listing",
     "parse_month",
+    "run_business_date",
     "run_url",
 ]
 
@@ -156,18 +157,23 @@ def fetch_airflow_runs(session, dag_ids: Iterable[str], start: dt.datetime, end:
     dag_ids = list(dag_ids)
     if not dag_ids:
         return []
+    # A run belongs to its business date (``as_of`` in its conf, else its logical date): a manual run may
+    # be triggered today for a past month, so manual runs are read whatever their logical date and
+    # filed by ``run_business_date`` (``as_of`` outside [start, end]: dropped by the caller's window).
     rows = session.execute(
         select(DagRun.dag_id, DagRun.run_id, DagRun.state, DagRun.logical_date, DagRun.run_after,
                DagRun.start_date, DagRun.end_date, DagRun.conf, DagRun.run_type)
         .where(DagRun.dag_id.in_(dag_ids))
         .where(or_(DagRun.logical_date.between(start, end),
-                   and_(DagRun.logical_date.is_(None), DagRun.run_after.between(start, end))))
+                   and_(DagRun.logical_date.is_(None), DagRun.run_after.between(start, end)),
+                   DagRun.run_type == "manual"))
     ).all()
     runs = {(r.dag_id, r.run_id): {
         "dag_id": r.dag_id, "run_id": r.run_id, "state": str(r.state.value if hasattr(r.state, "value")
                                                              else r.state or "queued"),
         "logical_date": r.logical_date or r.run_after, "start_date": r.start_date, "end_date": r.end_date,
         "dry_run": bool(isinstance(r.conf, dict) and r.conf.get("dry_run")), "run_type": str(r.run_type),
+        "as_of": conf_as_of(r.conf),
         "awaiting_tasks": [], "failed_tasks": [],
     } for r in rows}
     if runs:
@@ -186,6 +192,30 @@ def fetch_airflow_runs(session, dag_ids: Iterable[str], start: dt.datetime, end:
             if ti.task_id not in run[key]:
                 run[key].append(ti.task_id)
     return list(runs.values())
+
+
+def conf_as_of(conf: Any) -> str | None:
+    """The ``as_of`` a run was triggered with (ISO date), or None when absent or not a date."""
+    value = conf.get("as_of") if isinstance(conf, dict) else None
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def run_business_date(run: dict, tz: ZoneInfo | str = "Europe/Paris") -> dt.date | None:
+    """The date D a run works for: its ``as_of`` (conf), else its logical date (or run_after) in ``tz``.
+
+    Every reader of runs (month view, watchdog, approvals) files a run under this date's period, so a
+    catch-up run triggered today with ``as_of`` in a past month belongs to that past month.
+    """
+    if run.get("as_of"):
+        return dt.date.fromisoformat(run["as_of"])
+    if isinstance(tz, str):
+        tz = ZoneInfo(tz)
+    return _local_date(run.get("logical_date"), tz)
 
 
 def _fetch_step_runs(engine, steps: Iterable[int], first: dt.date, last: dt.date) -> list[dict]:
@@ -255,6 +285,30 @@ def _run_window(step, plan, year: int, month: int) -> tuple[dt.date, dt.date]:
     current = month_schedule({key: step.schedule}, year, month, plan.region)[key][0]
     start = previous + dt.timedelta(days=1) if previous >= first else first
     return start, max(last, current)
+
+
+def _approvals_of(engine, step, period: str) -> dict[str, int] | None:
+    """The manager's answers recorded for the step and month (None when not readable)."""
+    if engine is None:
+        return None
+    from arrears.orchestration.summary_fr import approval_counts
+
+    try:
+        return approval_counts(engine, step.number, period)
+    except Exception:  # noqa: BLE001 - the cell shows the counts without the answers then
+        return None
+
+
+def _summary_text(summary: dict | None, approvals: dict | None, step) -> dict[str, str] | None:
+    """The run summary in French for the cell: one short line and the full text (its tooltip)."""
+    if not summary:
+        return None
+    from arrears.orchestration.summary_fr import summary_fr
+
+    if step.needs_approval and approvals is not None and summary.get("held_back_count") is not None:
+        approvals = {**approvals, "held_back": int(summary["held_back_count"])}
+    return {"short": summary_fr(summary, approvals, short=True),
+            "full": summary_fr(summary, approvals, title=step.title)}
 
 
 def _pick_main(runs: list[dict]) -> dict | None:
@@ -336,7 +390,7 @@ def month_view_data(
         rows_by_run = {r["run_id"]: r for r in step_rows.get(step.number, [])}
         runs: list[dict] = []
         for run in by_dag.get(step.dag_id, []):
-            day = _local_date(run["logical_date"], tz)
+            day = run_business_date(run, tz)
             if day is None or not w_start <= day <= w_end:
                 continue
             row = rows_by_run.pop(run["run_id"], None)
@@ -353,6 +407,7 @@ def month_view_data(
                 "failed_tasks": list(run.get("failed_tasks") or []),
                 "url": run_url(step.dag_id, run["run_id"], ui_base),
                 "counts": _counts(row["summary"]) if row else None,
+                "summary": row["summary"] if row else None,
             })
         for row in rows_by_run.values():  # runs recorded by the project only (the CLI, a demo)
             as_of = row["as_of"] if isinstance(row["as_of"], dt.date) else dt.date.fromisoformat(str(row["as_of"]))
@@ -365,11 +420,14 @@ def month_view_data(
                 "logical_date": None, "start_date": _iso(row["started_at"]), "end_date": _iso(row["finished_at"]),
                 "dry_run": bool(row["dry_run"]), "state_key": status, "state_label": STATE_LABELS[status],
                 "awaiting_approval": False, "failed_tasks": [], "url": None,
-                "counts": _counts(row["summary"]),
+                "counts": _counts(row["summary"]), "summary": row["summary"],
             })
         runs.sort(key=lambda r: r["sort"])
+        approvals = _approvals_of(engine, step, f"{year:04d}-{mon:02d}") if step.needs_approval else None
         for run in runs:
             run.pop("sort")
+            summary = run.pop("summary", None)
+            run["summary_fr"] = _summary_text(summary, approvals, step)
             target = occurrences[0] if occurrences else None
             for occ in occurrences:
                 if occ["planned"] <= run["date"]:
@@ -385,6 +443,7 @@ def month_view_data(
             occ["state_label"] = STATE_LABELS[occ["state"]]
             occ["awaiting_approval"] = any(r["awaiting_approval"] for r in occ["runs"] if not r["dry_run"])
             occ["counts"] = main["counts"] if main else None
+            occ["summary_fr"] = main["summary_fr"] if main else None
             total = _add_counts(total, occ["counts"])
         states = [o["state"] for o in occurrences] or ["planned"]
         state = min(states, key=_STATE_PRIORITY.index)
