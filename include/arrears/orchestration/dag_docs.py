@@ -1,24 +1,9 @@
 """The texts Airflow shows for a step's DAG, generated from the plan file: the DAG's documentation
-(``doc_md``, from the step's own description, actions, documents, schedule and approval) and the body of
+(``doc_md``, from the step's own description, letters, documents, schedule and approval) and the body of
 the manager's approval request (which leads to the approval page)."""
 
 from __future__ import annotations
 
-ACTION_LABELS = {
-    "letter": "un courrier au locataire (PDF individuel, lot pour le service courrier)",
-    "task": "des tâches pour les chargés de recouvrement (liste de travail XLSX et PDF)",
-    "file_closed": "la clôture du dossier d'impayé (action « dossier clos »)",
-    "plan_completed": "les plans d'apurement soldés marqués terminés",
-    "plan_broken": "les plans d'apurement non respectés clos comme rompus",
-    "mandate_cancelled": "l'annulation des mandats de prélèvement rejetés (MD07, AC04, 3 rejets de suite)",
-    "stage_contentieux": "le passage du bail au stade contentieux",
-    "social_referral": "l'orientation vers la conseillère sociale",
-    "transfer_proposed": "des propositions de transmission au contentieux pour l'étape 6 du mois suivant",
-    "write_off_proposed": "des propositions de passage en perte",
-    "caf_report_task": "une tâche de signalement CAF avec son délai légal quand le seuil est atteint",
-    "home_visit_task": "une tâche de visite à domicile pour la conseillère sociale",
-    "address_search_task": "une tâche de recherche d'adresse",
-}
 DOCUMENT_LABELS = {
     "letter": "courriers (PDF par bail et par document ; lots d'impression par classe avec bordereau ; "
               "liste de dépôt des recommandés en PDF et CSV)",
@@ -35,7 +20,9 @@ def step_doc_md(step, when: str = "") -> str:
     """The DAG's documentation page, in French, from the step's entry in the plan file (``when``: the
     timetable's description of the schedule)."""
     week = f"semaine {step.week}" if step.week and not step.continuous else "au fil de l'eau"
-    produces = [f"- {ACTION_LABELS.get(a, a)}" for a in step.actions]
+    letters = [f"- courrier « {role} » : modèle {', '.join(sorted(set(by_profile.values())))}"
+               + (" (selon le profil du débiteur)" if len(set(by_profile.values())) > 1 else "")
+               for role, by_profile in step.letters.items()]
     documents = [f"- {DOCUMENT_LABELS.get(d, d)}" for d in step.documents]
     folder = f"output/AAAA-MM/{step.number:02d}_{step.id}/"
     lines = [
@@ -45,9 +32,8 @@ def step_doc_md(step, when: str = "") -> str:
         "",
         f"**À quoi sert cette étape** : {step.description or step.title}",
         "",
-        "**Ce qu'elle fait** :",
-        *produces,
-        "",
+        *([("**Courriers qu'elle peut envoyer** (règles de contact : un seul courrier par jour, pas de retour en "
+            "arrière dans l'épisode, 10 jours d'écart sauf escalade) :"), *letters, ""] if letters else []),
         f"**Ce qu'elle produit** (dans `{folder}`, AAAA-MM étant le mois de la date du traitement) :",
         *documents,
         "- le récapitulatif du traitement, en français (tâche « Résumé du traitement », note du run, plan du mois)",
