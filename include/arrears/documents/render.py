@@ -88,12 +88,31 @@ def safe_url_fetcher():
     return SafeURLFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
 
 
+class _SvgStyleNoise(logging.Filter):
+    """Drops "Ignored `fill: …`, unknown property" for SVG presentation properties (the chart still shows them)."""
+
+    SVG_PROPERTIES = ("fill", "stroke", "text-anchor", "font", "clip-path", "stroke-linecap", "stroke-linejoin",
+                      "stroke-width", "stroke-dasharray", "stroke-dashoffset", "stroke-opacity", "fill-opacity",
+                      "stroke-miterlimit")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if not message.startswith("Ignored `"):
+            return True
+        text = str(record.args[0]) if record.args else message[len("Ignored `"):]
+        return not text.split(":", 1)[0].strip().startswith(self.SVG_PROPERTIES)
+
+
 def html_document(html: str):
     """Lay out ``html`` with WeasyPrint (base URL = templates/, safe fetcher). Returns a ``Document``."""
     from weasyprint import HTML
 
-    # WeasyPrint logs every page laid out at INFO: keep run logs readable (warnings still show).
-    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    # WeasyPrint logs every page laid out at INFO: keep run logs readable (warnings still show, except the
+    # SVG presentation properties matplotlib's charts carry in style attributes, which WeasyPrint draws anyway).
+    weasy_log = logging.getLogger("weasyprint")
+    weasy_log.setLevel(logging.WARNING)
+    if not any(isinstance(f, _SvgStyleNoise) for f in weasy_log.filters):
+        weasy_log.addFilter(_SvgStyleNoise())
 
     return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=safe_url_fetcher()).render()
 
