@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from arrears.core import progress, settings
-from arrears.core.files import ensure_dir
+from arrears.core.files import ensure_dir, write_atomic
 from arrears.core.progress import duration, remaining
 
 
@@ -90,7 +90,7 @@ def _reset_demo_state(month: str) -> str:
     runs = settings.var_dir() / "runs"
     if runs.exists():
         shutil.rmtree(runs)
-    _marker().write_text(url + "\n", encoding="utf-8")
+    write_atomic(_marker(), url + "\n")
     return url
 
 
