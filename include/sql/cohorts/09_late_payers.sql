@@ -9,13 +9,7 @@ positions as (
     where as_of = :as_of
 ),
 
-in_place_leases as (
-    select lease_id
-    from leases
-    where start_on <= :as_of
-      and (end_on is null or end_on > :as_of)
-      and stage = 'precontentieux'
-),
+-- include: shared/in_place_leases
 
 final as (
     select l.lease_id
