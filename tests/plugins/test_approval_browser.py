@@ -59,7 +59,6 @@ def _env(base: Path, port: int, project_db: str) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__PARALLELISM": "2",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",          # scheduled runs off
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Europe/Paris",
@@ -189,6 +188,9 @@ def test_manager_answers_step6_for_a_past_month_in_the_browser(airflow):
     _wait("step 6's DAG parsed", lambda: _call(f"{url}/api/v2/dags/{DAG_ID}", admin)[0] == 200, 300, logs)
     status, dag = _call(f"{url}/api/v2/dags/{DAG_ID}", admin)
     assert dag["dag_display_name"] == "06 — Fin de GP (fin de gestion précontentieuse)"
+    assert dag["is_paused"]  # a step DAG is paused at creation: the operator unpauses it, as here
+    status, dag = _call(f"{url}/api/v2/dags/{DAG_ID}", admin, method="PATCH", body={"is_paused": False})
+    assert status == 200 and not dag["is_paused"], dag
 
     # As the UI's trigger dialog does: the default logical date (now) and the date of the catch-up run.
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
