@@ -67,9 +67,12 @@ def letter_files(period_dir) -> list[str]:
     return sorted(p.name for p in period_dir.rglob("letters/*.pdf"))
 
 
-def test_month_runs_then_rerun_duplicates_nothing(portfolio):
+def test_month_runs_then_rerun_duplicates_nothing(portfolio, tmp_path, monkeypatch):
     from arrears.core.settings import output_dir
     from arrears.orchestration.runner import run_step
+
+    # This test counts the files of its own runs: other tests write September letters too.
+    monkeypatch.setenv("ARREARS_OUTPUT_DIR", str(tmp_path / "output"))
 
     assert run_step(1, SEP1, quiet=True) == 0
     assert run_step(3, SEP5, quiet=True) == 0

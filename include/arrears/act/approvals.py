@@ -69,6 +69,8 @@ def record_answers(engine: Engine, step: int, period: str, approved: Iterable[st
 
 
 TRANSFER_STEP = 6
+# The option of Airflow's own request form that rejects every lease (Airflow needs at least one option).
+REJECT_ALL_OPTION = "Tout refuser"
 
 
 def _answer_proposals(conn, rows: list[dict]) -> None:
@@ -158,7 +160,7 @@ def answer_waiting_requests(dag_id: str, period: str, answers: dict[str, bool], 
                                        TaskInstance.state == TaskInstanceState.AWAITING_INPUT)
         ).all()
         for ti in waiting:
-            from arrears.orchestration.month_view import conf_as_of, run_business_date
+            from arrears.orchestration.business_date import conf_as_of, run_business_date
 
             run = ti.dag_run
             run_day = run_business_date({"as_of": conf_as_of(run.conf),
@@ -185,7 +187,6 @@ def answer_hitl(session, ti, detail, chosen: list[str], user_id: str, user_name:
     from airflow.triggers.base import TriggerEvent
     from airflow.utils.state import TaskInstanceState
 
-    from arrears.orchestration.approval_view import REJECT_ALL_OPTION
 
     if not chosen and REJECT_ALL_OPTION in (detail.options or []):
         chosen = [REJECT_ALL_OPTION]

@@ -19,11 +19,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from arrears.act.approvals import REJECT_ALL_OPTION
 from arrears.core import models as m
 
 APPROVAL_TASK_ID = "wait_for_manager"
 # The option that answers "no lease approved" (Airflow requires at least one chosen option).
-REJECT_ALL_OPTION = "Tout refuser"
 SORTS = {"montant": "Montant décroissant", "bail": "Bail", "agence": "Agence puis montant",
          "anciennete": "Début d'impayé le plus ancien"}
 FILE_KIND = {6: ("transfer_file", "Dossier de transmission"), 14: ("write_off_form", "Fiche passage en perte")}

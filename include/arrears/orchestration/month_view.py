@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from arrears.core.calendar import holiday_name, month_schedule, shift_month
 from arrears.core.fmt import month_fr, weekday_date_fr
+from arrears.orchestration.business_date import conf_as_of, run_business_date
 
 __all__ = [
     "STATE_LABELS",
@@ -194,28 +195,6 @@ def fetch_airflow_runs(session, dag_ids: Iterable[str], start: dt.datetime, end:
     return list(runs.values())
 
 
-def conf_as_of(conf: Any) -> str | None:
-    """The ``as_of`` a run was triggered with (ISO date), or None when absent or not a date."""
-    value = conf.get("as_of") if isinstance(conf, dict) else None
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10]).isoformat()
-    except ValueError:
-        return None
-
-
-def run_business_date(run: dict, tz: ZoneInfo | str = "Europe/Paris") -> dt.date | None:
-    """The date D a run works for: its ``as_of`` (conf), else its logical date (or run_after) in ``tz``.
-
-    Every reader of runs (month view, watchdog, approvals) files a run under this date's period, so a
-    catch-up run triggered today with ``as_of`` in a past month belongs to that past month.
-    """
-    if run.get("as_of"):
-        return dt.date.fromisoformat(run["as_of"])
-    if isinstance(tz, str):
-        tz = ZoneInfo(tz)
-    return _local_date(run.get("logical_date"), tz)
 
 
 def _fetch_step_runs(engine, steps: Iterable[int], first: dt.date, last: dt.date) -> list[dict]:
