@@ -131,13 +131,13 @@ class AirflowStack:
 
     # -- processes ------------------------------------------------------------------------------------
     def migrate(self, timeout: float = 300) -> None:
-        result = subprocess.run([AIRFLOW_BIN, "db", "migrate"], check=False, env=self.env, capture_output=True, text=True,
-                                timeout=timeout, cwd=self.home)
+        result = subprocess.run([AIRFLOW_BIN, "db", "migrate"], check=False, env=self.env, capture_output=True,
+                                text=True, timeout=timeout, cwd=self.home)
         assert result.returncode == 0, f"airflow db migrate failed:\n{result.stderr[-3000:]}"
 
-    def start(self, name: str, args: list[str]) -> None:
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
         log = open(self.home / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        self.procs[name] = subprocess.Popen([AIRFLOW_BIN, *args], env=self.env, stdout=log,
+        self.procs[name] = subprocess.Popen([AIRFLOW_BIN, *args], env={**self.env, **(env or {})}, stdout=log,
                                             stderr=subprocess.STDOUT, cwd=self.home, start_new_session=True)
 
     def start_core(self) -> None:
@@ -145,6 +145,14 @@ class AirflowStack:
         self.start("scheduler", ["scheduler", "--skip-serve-logs"])
         self.start("dag-processor", ["dag-processor"])
         self.start("triggerer", ["triggerer", "--skip-serve-logs"])
+
+    def start_celery_worker(self, name: str, queue: str) -> None:
+        """``airflow celery worker`` (concurrency 1, no log server) reporting ``name`` as its hostname."""
+        self.start(name, [*CELERY_WORKER_COMMAND, "--celery-hostname", f"{name}@%h", "--queues", queue], env={
+            "ARREARS_TEST_WORKER_HOSTNAME": name,
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "airflow_stack.worker_hostname",
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "dags"), self.env.get("PYTHONPATH", "")]),
+        })
 
     def stop(self) -> None:
         """TERM every process group this stack started, then KILL what is still alive after 20 s."""
