@@ -49,6 +49,14 @@ COMMON_SETTINGS = {
     "AIRFLOW__CORE__ALLOWED_DESERIALIZATION_CLASSES": "arrears.*",
     "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,manager:admin",
 }
+# The components' commands (after ``airflow``). No log server: the API server reads task logs from the log
+# folder (shared by the containers in docker-compose.yml). The API server adds its host and port here.
+COMPONENT_COMMANDS = {
+    "api-server": ["api-server"],
+    "scheduler": ["scheduler", "--skip-serve-logs"],
+    "dag-processor": ["dag-processor"],
+    "triggerer": ["triggerer", "--skip-serve-logs"],
+}
 CELERY_WORKER_COMMAND = ["celery", "worker", "--concurrency", "1", "--skip-serve-logs"]
 
 
@@ -141,10 +149,9 @@ class AirflowStack:
                                             stderr=subprocess.STDOUT, cwd=self.home, start_new_session=True)
 
     def start_core(self) -> None:
-        self.start("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(self.port)])
-        self.start("scheduler", ["scheduler", "--skip-serve-logs"])
-        self.start("dag-processor", ["dag-processor"])
-        self.start("triggerer", ["triggerer", "--skip-serve-logs"])
+        for name, command in COMPONENT_COMMANDS.items():
+            extra = ["--host", "127.0.0.1", "--port", str(self.port)] if name == "api-server" else []
+            self.start(name, [*command, *extra])
 
     def start_celery_worker(self, name: str, queue: str) -> None:
         """``airflow celery worker`` (concurrency 1, no log server) reporting ``name`` as its hostname."""
