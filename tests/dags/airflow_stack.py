@@ -69,6 +69,16 @@ def skip_reason() -> str | None:
         return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}"
 
 
+def skip_or_fail(reason: str | None) -> None:
+    """Skip when a service is missing on a developer's machine; in CI (``CI`` set) that is a failure."""
+    import pytest
+
+    if reason and os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI must run the scheduler tests)")
+    if reason:
+        pytest.skip(reason)
+
+
 def _admin():
     return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
 

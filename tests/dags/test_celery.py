@@ -28,6 +28,7 @@ from airflow_stack import (
     free_port,
     fresh_pg_database,
     reference_run,
+    skip_or_fail,
     skip_reason,
 )
 
@@ -52,8 +53,7 @@ def _redis_reason() -> str | None:
 
 
 def test_two_celery_workers_share_the_rendering(tmp_path, monkeypatch):
-    if reason := skip_reason() or _redis_reason():
-        pytest.skip(reason)
+    skip_or_fail(skip_reason() or _redis_reason())
     from arrears.config.plan import load_plan
     from arrears.core.db import make_engine, migrate
     from arrears.orchestration.runner import expected_run_id, logical_date_for

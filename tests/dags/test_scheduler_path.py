@@ -24,6 +24,7 @@ from airflow_stack import (
     free_port,
     fresh_pg_database,
     reference_run,
+    skip_or_fail,
     skip_reason,
 )
 
@@ -37,8 +38,7 @@ STEP1, STEP6 = "small_balances", "end_of_pre_litigation"
 
 
 def test_scheduler_runs_the_month_like_dag_test(tmp_path, monkeypatch):
-    if reason := skip_reason():
-        pytest.skip(reason)
+    skip_or_fail(skip_reason())
     from arrears.config.plan import load_plan
     from arrears.core.db import make_engine, migrate
     from arrears.orchestration.runner import expected_run_id, logical_date_for
