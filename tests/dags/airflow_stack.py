@@ -107,7 +107,8 @@ def free_port() -> int:
 def airflow_environment(home: Path, metadata_url: str, port: int, *, executor: str = "LocalExecutor",
                         extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of every Airflow component of one stack (the project's settings included)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    # Nothing of the test process's own Airflow or project set-up leaks in: only what is set here.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ARREARS_"))}
     env.update(COMMON_SETTINGS)
     env.update({
         "AIRFLOW_HOME": str(home),

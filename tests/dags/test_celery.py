@@ -59,7 +59,6 @@ def test_two_celery_workers_share_the_rendering(tmp_path, monkeypatch):
     from arrears.orchestration.runner import expected_run_id, logical_date_for
 
     hour = load_plan().step(1).schedule.hour
-    monkeypatch.setenv("ARREARS_RENDER_CHUNK", "1")
     expected = reference_run(tmp_path, monkeypatch, [(1, SEP1)], small=SMALL)
 
     home, out = tmp_path / "airflow", tmp_path / "output"
