@@ -7,7 +7,7 @@ temporary folder and Airflow's metadata in a fresh PostgreSQL database. :meth:`A
 group it started (TERM, then KILL) and is called even when a test fails. Every wait is bounded and says what
 it waited for, with the tail of the component logs.
 
-The environment is built from scratch for Airflow (no ``AIRFLOW__*`` of the test process leaks in):
+The environment is built for the stack (no ``AIRFLOW*`` or ``ARREARS_*`` of the test process leaks in):
 :func:`airflow_environment` is also what ``tests/test_compose.py`` compares ``docker-compose.yml`` with.
 """
 

@@ -79,10 +79,10 @@ def test_two_celery_workers_share_the_rendering(tmp_path, monkeypatch):
         })
         stack = AirflowStack(home, env)
         stack.migrate()
-        stack.start_core()
-        stack.start_celery_worker("worker-1", queue)
-        stack.start_celery_worker("worker-2", queue)
         try:
+            stack.start_core()
+            stack.start_celery_worker("worker-1", queue)
+            stack.start_celery_worker("worker-2", queue)
             stack.wait_healthy()
             stack.unpause(STEP1)
             run_id = expected_run_id(SEP1, hour)

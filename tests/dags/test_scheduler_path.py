@@ -59,8 +59,8 @@ def test_scheduler_runs_the_month_like_dag_test(tmp_path, monkeypatch):
             "ARREARS_VAR_DIR": str(tmp_path / "var")})
         stack = AirflowStack(home, env)
         stack.migrate()
-        stack.start_core()
         try:
+            stack.start_core()
             stack.wait_healthy()
             stack.unpause(STEP1)
             stack.unpause(STEP6)
