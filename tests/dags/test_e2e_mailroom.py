@@ -4,97 +4,21 @@ run the officers and the mailroom receive their messages from a local SMTP serve
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
-import json
-import re
-import socketserver
-import threading
 
 import pytest
 from arrears.core import models as m
 from openpyxl import load_workbook
+from smtp_server import smtp_connection
 from sqlalchemy import select
 
 SEP5 = dt.date(2025, 9, 5)
 CONN_ID = "smtp_delivery_test"
 
 
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    def _reply(self, text: str) -> None:
-        self.wfile.write(text.encode() + b"\r\n")
-
-    def handle(self) -> None:
-        self._reply("220 localhost ESMTP test")
-        envelope: dict = {"from": None, "to": []}
-        data: list[bytes] | None = None
-        while line := self.rfile.readline():
-            if data is not None:
-                if line in (b".\r\n", b".\n"):
-                    self.server.messages.append({**envelope, "data": b"".join(data)})
-                    envelope, data = {"from": None, "to": []}, None
-                    self._reply("250 OK queued")
-                else:
-                    data.append(line[1:] if line.startswith(b"..") else line)
-                continue
-            verb = line[:4].upper()
-            if verb == b"EHLO":
-                self._reply("250-localhost")
-                self._reply("250 8BITMIME")
-            elif verb == b"HELO":
-                self._reply("250 localhost")
-            elif verb == b"MAIL":
-                envelope["from"] = line.decode().split(":", 1)[1].strip()
-                self._reply("250 OK")
-            elif verb == b"RCPT":
-                envelope["to"].append(line.decode().split(":", 1)[1].strip())
-                self._reply("250 OK")
-            elif verb == b"DATA":
-                data = []
-                self._reply("354 End data with <CR><LF>.<CR><LF>")
-            elif verb in (b"RSET", b"NOOP"):
-                self._reply("250 OK")
-            elif verb == b"QUIT":
-                self._reply("221 Bye")
-                return
-            else:
-                self._reply("502 Command not implemented")
-
-
-class _SMTPServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _SMTPHandler)
-        self.messages: list[dict] = []
-
-    def mails(self) -> list[dict]:
-        out = []
-        for message in self.messages:
-            parsed = email.message_from_bytes(message["data"], policy=email.policy.default)
-            body = parsed.get_body(preferencelist=("html", "plain")).get_content()
-            files = {part.get_filename(): part.get_content() for part in parsed.iter_attachments()}
-            out.append({"subject": str(parsed["Subject"]), "body": re.sub(r"\s+", " ", body), "to": message["to"],
-                        "files": files})
-        return out
-
-
 @pytest.fixture
 def smtp(monkeypatch):
-    server = _SMTPServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    host, port = server.server_address
-    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps({
-        "conn_type": "smtp", "host": host, "port": port,
-        "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "plan-impayes@bailleur.test",
-                  "timeout": 5, "retry_limit": 0},
-    }))
-    monkeypatch.setenv("ARREARS_SMTP_CONN_ID", CONN_ID)
-    yield server
-    server.shutdown()
-    server.server_close()
+    with smtp_connection(monkeypatch, CONN_ID) as server:
+        yield server
 
 
 @pytest.fixture
@@ -168,7 +92,7 @@ def test_officers_and_mailroom_receive_their_messages(db, smtp):
     assert run_step(3, SEP5, dry_run=True, quiet=True) == 0
     assert smtp.messages == []                     # a dry run sends nothing
     assert run_step(3, SEP5, quiet=True) == 0
-    mails = {tuple(x["to"]): x for x in smtp.mails()}
+    mails = {tuple(x["to"]): x for x in smtp.mails(squash_spaces=True)}
     assert set(mails) == {("<c.martin@example.org>",), ("<courrier@rhone-lumiere-habitat.example>",)}
 
     officer = mails[("<c.martin@example.org>",)]

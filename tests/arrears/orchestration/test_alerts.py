@@ -1,17 +1,12 @@
 """Alerts (``arrears.orchestration.alerts``): sent through Airflow's SmtpNotifier to a tiny SMTP server run by the test.
 
-The server (a thread, on 127.0.0.1, a free port) speaks just enough SMTP for ``smtplib`` and keeps each
-message; the test reads back the subject and the body the operations team would read.
+The server (``tests/smtp_server.py``) keeps each message; the test reads back the subject and the body the operations team would read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import json
-import socketserver
-import threading
 from types import SimpleNamespace
 
 import pytest
@@ -23,88 +18,18 @@ from arrears.orchestration.alerts import (
     step_failure_notifier,
     watch_late_steps,
 )
+from smtp_server import smtp_connection
 
 CONN_ID = "smtp_arrears_test"
 
 
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    def _reply(self, text: str) -> None:
-        self.wfile.write(text.encode() + b"\r\n")
-
-    def handle(self) -> None:
-        self._reply("220 localhost ESMTP test")
-        envelope = {"from": None, "to": []}
-        data: list[bytes] | None = None
-        while line := self.rfile.readline():
-            if data is not None:
-                if line in (b".\r\n", b".\n"):
-                    self.server.messages.append({**envelope, "data": b"".join(data)})
-                    envelope, data = {"from": None, "to": []}, None
-                    self._reply("250 OK queued")
-                else:
-                    data.append(line[1:] if line.startswith(b"..") else line)
-                continue
-            verb = line[:4].upper()
-            if verb == b"EHLO":
-                self._reply("250-localhost")
-                self._reply("250 8BITMIME")
-            elif verb == b"HELO":
-                self._reply("250 localhost")
-            elif verb == b"MAIL":
-                envelope["from"] = line.decode().split(":", 1)[1].strip()
-                self._reply("250 OK")
-            elif verb == b"RCPT":
-                envelope["to"].append(line.decode().split(":", 1)[1].strip())
-                self._reply("250 OK")
-            elif verb == b"DATA":
-                data = []
-                self._reply("354 End data with <CR><LF>.<CR><LF>")
-            elif verb in (b"RSET", b"NOOP"):
-                self._reply("250 OK")
-            elif verb == b"QUIT":
-                self._reply("221 Bye")
-                return
-            else:
-                self._reply("502 Command not implemented")
-
-
-class _SMTPServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self):
-        super().__init__(("127.0.0.1", 0), _SMTPHandler)
-        self.messages: list[dict] = []
-
-    def mails(self) -> list[dict]:
-        """Each message as {subject, body (text of the HTML part), to, from}."""
-        out = []
-        for message in self.messages:
-            parsed = email.message_from_bytes(message["data"], policy=email.policy.default)
-            part = parsed.get_body(preferencelist=("html", "plain"))
-            out.append({"subject": str(parsed["Subject"]), "body": part.get_content(), "to": message["to"],
-                        "from": message["from"]})
-        return out
-
-
 @pytest.fixture
 def smtp(monkeypatch):
-    server = _SMTPServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    host, port = server.server_address
-    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps({
-        "conn_type": "smtp", "host": host, "port": port,
-        "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "plan-impayes@bailleur.test",
-                  "timeout": 5, "retry_limit": 0},
-    }))
-    monkeypatch.setenv("ARREARS_SMTP_CONN_ID", CONN_ID)
-    monkeypatch.setenv("ARREARS_ALERTS_TO", "exploitation@bailleur.test")
-    for name in ("ARREARS_COHORT_ALERT_FACTOR", "ARREARS_COHORT_ALERT_MIN_SIZE", "ARREARS_ALERTS_FROM"):
-        monkeypatch.delenv(name, raising=False)
-    yield server
-    server.shutdown()
-    server.server_close()
+    with smtp_connection(monkeypatch, CONN_ID) as server:
+        monkeypatch.setenv("ARREARS_ALERTS_TO", "exploitation@bailleur.test")
+        for name in ("ARREARS_COHORT_ALERT_FACTOR", "ARREARS_COHORT_ALERT_MIN_SIZE", "ARREARS_ALERTS_FROM"):
+            monkeypatch.delenv(name, raising=False)
+        yield server
 
 
 def add_step_run(engine, step: int, as_of: str, cohort: int, *, dry_run=False, status="success", run_id=None):
