@@ -1,8 +1,8 @@
-"""One place that says where things are: the database, the output folder, the plan file.
+"""One place that says where things are: the database, the output store, the plan file.
 
 Embedded default first: with no configuration everything lives in SQLite files and folders inside the
 project. Production sets ``ARREARS_DB_URL`` (a SQLAlchemy URL) or an Airflow connection ``arrears_db``
-(``AIRFLOW_CONN_ARREARS_DB``).
+(``AIRFLOW_CONN_ARREARS_DB``), and ``ARREARS_OUTPUT_URL`` (a bucket every worker reads and writes).
 """
 
 from __future__ import annotations
@@ -28,6 +28,39 @@ def output_dir() -> Path:
     from arrears.core.files import ensure_dir
 
     return ensure_dir(Path(os.environ.get("ARREARS_OUTPUT_DIR") or PROJECT_ROOT / "output"))
+
+
+def output_url() -> str | None:
+    """The bucket the output goes to, ``ARREARS_OUTPUT_URL`` (e.g. ``s3://aws_default@arrears-output/prod``:
+    Airflow connection id, bucket, prefix); None for the local folder (:func:`output_dir`)."""
+    url = (os.environ.get("ARREARS_OUTPUT_URL") or "").strip()
+    if not url:
+        return None
+    if "://" not in url or url.startswith("file:"):
+        from arrears.core.store import StoreError
+
+        raise StoreError(f"ARREARS_OUTPUT_URL={url!r} is not an object storage URL (s3://<conn_id>@<bucket>/"
+                         "<prefix>); a local folder is set with ARREARS_OUTPUT_DIR")
+    return url
+
+
+def output_store():
+    """Where letters, batches, worklists, reports and run summaries are written — the one place that decides
+    it: the bucket of ``ARREARS_OUTPUT_URL`` when set, else the folder :func:`output_dir`."""
+    from arrears.core.store import LocalStore, ObjectStore
+
+    url = output_url()
+    return ObjectStore(url, scratch=var_dir() / "scratch") if url else LocalStore(output_dir())
+
+
+def work_store():
+    """Where the tasks of a run hand files to each other (decisions, rendered-chunk manifests): ``runs/`` of
+    the bucket when ``ARREARS_OUTPUT_URL`` is set (workers on other hosts read them), else ``var/runs``."""
+    from arrears.core.store import LocalStore, ObjectStore
+
+    url = output_url()
+    return ObjectStore(url.rstrip("/") + "/runs", scratch=var_dir() / "scratch") if url else LocalStore(
+        var_dir() / "runs")
 
 
 def _url_from_airflow_connection() -> str | None:

@@ -4,9 +4,11 @@ small JSON-able summary (what goes through XCom: ids, paths and counts, never te
     select_cohort → decide → [approval] → reserve_actions → render_documents (one call per chunk)
     → assemble_batches → write_worklists → record_actions → summarize
 
-The decisions travel from ``decide`` to the later tasks in a JSON Lines file of the run's work folder
-(``var/runs/…``, owner-only), and in the action journal once reserved. A dry run writes into
-``output/preview/…`` and records nothing: no journal row, no registered number, no action, no task.
+The decisions travel from ``decide`` to the later tasks in a JSON Lines file of the run's work files
+(``settings.work_store()``: ``var/runs/…``, owner-only, or ``runs/`` of the output bucket), and in the action
+journal once reserved. Every file goes through the output store (``settings.output_store()``: ``output/`` or
+the bucket of ``ARREARS_OUTPUT_URL``), so a task on one worker reads what a task on another wrote. A dry run
+writes into ``preview/…`` and records nothing: no journal row, no registered number, no action, no task.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from typing import Any
 
 from arrears.core import settings
 from arrears.core.calendar import as_of_from_logical_date  # noqa: F401 (the DAG files' import)
-from arrears.core.files import ensure_dir, write_atomic
+from arrears.core.files import ensure_dir
 from arrears.decide.decision import Decision
+from arrears.orchestration import run_files
 from arrears.orchestration.run_counts import (
     completed_since_last_summary,
     failure_entry,
@@ -64,16 +67,26 @@ class RunSpec:
         return cls(**data)
 
     @property
-    def output_dir(self) -> Path:
-        base = settings.output_dir()
+    def output_prefix(self) -> str:
+        """The run's folder in the output store (``2025-09/03_x``; ``preview/2025-09/03_x/<run>``)."""
         if self.dry_run:
-            return ensure_dir(base / "preview" / self.period / f"{self.step:02d}_{self.step_id}" / _safe(self.run_id))
-        return ensure_dir(base / self.period / f"{self.step:02d}_{self.step_id}")
+            return f"preview/{self.period}/{self.step:02d}_{self.step_id}/{_safe(self.run_id)}"
+        return f"{self.period}/{self.step:02d}_{self.step_id}"
+
+    @property
+    def work_prefix(self) -> str:
+        """The run's work files in the work store (``03_x/2025-09-05/<run>``)."""
+        return f"{self.step:02d}_{self.step_id}/{self.as_of}/{_safe(self.run_id)}"
+
+    @property
+    def output_dir(self) -> Path:
+        """The run's folder when the output store is the local folder."""
+        return ensure_dir(settings.output_dir() / self.output_prefix)
 
     @property
     def work_dir(self) -> Path:
-        return ensure_dir(settings.var_dir() / "runs" / f"{self.step:02d}_{self.step_id}" / self.as_of
-                          / _safe(self.run_id))
+        """The run's work folder when the work store is local (``var/runs/…``)."""
+        return ensure_dir(settings.var_dir() / "runs" / self.work_prefix)
 
 
 def _safe(text: str) -> str:
@@ -124,17 +137,17 @@ def decide(spec: RunSpec) -> dict[str, Any]:
 
     decisions = decide_step(_engine(spec), spec.step, spec.as_of_date)
     lines = "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in decisions)
-    write_atomic(spec.work_dir / "decisions.jsonl", lines)
+    run_files.put_work(spec, "decisions.jsonl", lines)
     letters = sum(1 for d in decisions if d.letter)
     return {"decisions": len(decisions), "letters": letters,
             "tasks": sum(len(d.tasks) for d in decisions)}
 
 
 def load_decisions(spec: RunSpec) -> list[Decision]:
-    path = spec.work_dir / "decisions.jsonl"
-    if not path.exists():
+    text = run_files.read_work(spec, "decisions.jsonl")
+    if text is None:
         return []
-    return [Decision.from_dict(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [Decision.from_dict(json.loads(line)) for line in text.splitlines() if line]
 
 
 def approval_request(spec: RunSpec) -> dict[str, Any]:
@@ -216,17 +229,26 @@ def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
     from arrears.documents.letters import render_letters, render_letters_parallel
 
     decisions, rows = _pending_decisions(spec, lease_ids)
-    out = spec.output_dir
     with_letters = [d for d in decisions if d.letter]
     workers = int(os.environ.get("ARREARS_RENDER_WORKERS", "1"))
-    if workers > 1 and len(with_letters) >= 20:
-        # Under dag.test (command line, demo) mapped tasks run one at a time: use the cores here instead.
-        result = render_letters_parallel(_engine(spec), with_letters, out, workers=workers, dry_run=spec.dry_run)
-    else:
-        result = render_letters(_engine(spec), with_letters, out, dry_run=spec.dry_run)
-    rendered = [_doc_dict(doc) for doc in result.rendered]
-    failures = [failure_entry(f.lease_id, f.message) for f in result.failures]
-    extra = _render_lease_files(spec, decisions, out, failures)
+    store = settings.output_store()
+    # Composed in the store's workspace (the folder itself, or a scratch folder published on leaving):
+    # the letters are in the store before the journal says they are rendered.
+    with store.workspace(spec.output_prefix) as ws:
+        out = ws.root
+        if workers > 1 and len(with_letters) >= 20:
+            # Under dag.test (command line, demo) mapped tasks run one at a time: use the cores here instead.
+            result = render_letters_parallel(_engine(spec), with_letters, out, workers=workers,
+                                             dry_run=spec.dry_run)
+        else:
+            result = render_letters(_engine(spec), with_letters, out, dry_run=spec.dry_run)
+        rendered = [_doc_dict(doc) for doc in result.rendered]
+        failures = [failure_entry(f.lease_id, f.message) for f in result.failures]
+        extra = _render_lease_files(spec, decisions, out, failures)
+    for doc in rendered:
+        doc["path"] = ws.location(doc["path"])
+    if not store.is_local and not spec.dry_run:
+        run_files.locate_documents(spec, rendered)
     failed = {f["lease_id"] for f in failures}
     if not spec.dry_run:
         by_lease = {doc["lease_id"]: doc for doc in rendered}
@@ -238,8 +260,8 @@ def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
                 journal.mark_rendered(conn, rows[decision.lease_id]["journal_id"],
                                       doc and doc["document_id"], doc and doc.get("number"))
     chunk_name = f"rendered_{_safe(lease_ids[0]) if lease_ids else 'empty'}.json"
-    write_atomic(spec.work_dir / chunk_name, json.dumps({"documents": rendered, "failures": failures,
-                                                         "leases": len(lease_ids)}))
+    run_files.put_work(spec, chunk_name, json.dumps({"documents": rendered, "failures": failures,
+                                                     "leases": len(lease_ids)}))
     _report_render_progress(spec)
     return {"letters": len(rendered), "files": extra, "failures": len(failures)}
 
@@ -248,7 +270,7 @@ def _note_render_plan(spec: RunSpec, ids: list[str]) -> None:
     """What the rendering tasks will do (chunks, leases) and when it started: the basis of their progress."""
     import time
 
-    write_atomic(spec.work_dir / "render_plan.json", json.dumps(
+    run_files.put_work(spec, "render_plan.json", json.dumps(
         {"chunks": len(_chunks(ids)), "leases": len(ids), "started": time.time()}))
 
 
@@ -258,13 +280,12 @@ def _report_render_progress(spec: RunSpec) -> None:
 
     from arrears.core import progress
 
-    plan_path = spec.work_dir / "render_plan.json"
-    if not plan_path.exists():
+    plan_text = run_files.read_work(spec, "render_plan.json")
+    if plan_text is None:
         return
-    plan = json.loads(plan_path.read_text(encoding="utf-8"))
+    plan = json.loads(plan_text)
     chunks = leases = documents = failures = 0
-    for path in spec.work_dir.glob("rendered_*.json"):
-        data = json.loads(path.read_text(encoding="utf-8"))
+    for data in run_files.chunk_manifests(spec):
         chunks += 1
         leases += data.get("leases", 0)
         documents += len(data["documents"])
@@ -313,8 +334,7 @@ def _render_lease_files(spec: RunSpec, decisions: list[Decision], out: Path, fai
 
 def _rendered(spec: RunSpec) -> tuple[list[dict], list[dict]]:
     docs, failures = [], []
-    for path in sorted(spec.work_dir.glob("rendered_*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
+    for data in run_files.chunk_manifests(spec):
         docs += data["documents"]
         failures += data["failures"]
     return docs, failures
@@ -333,11 +353,19 @@ def assemble_batches(spec: RunSpec) -> dict[str, Any]:
     if not docs:
         return {"batches": []}
     title = load_plan().step(spec.step).title
-    results = assemble(docs, spec.output_dir / "mailroom", step=spec.step, step_title=title,
-                       period=spec.period, as_of=spec.as_of_date,
-                       batch_id_prefix=f"{spec.period}-S{spec.step:02d}-{spec.as_of_date:%Y%m%d}",
-                       engine=None if spec.dry_run else _engine(spec))
-    return {"batches": [_doc_dict(r) for r in results]}
+    # The letters come from the store (rendered on any worker); the batch names taken are seen there.
+    with settings.output_store().workspace(spec.output_prefix, names=("mailroom/batches/*",)) as ws:
+        local = ws.fetch([d["path"] for d in docs])
+        results = assemble([{**d, "path": str(p)} for d, p in zip(docs, local, strict=True)], ws.root / "mailroom",
+                           step=spec.step, step_title=title, period=spec.period, as_of=spec.as_of_date,
+                           batch_id_prefix=f"{spec.period}-S{spec.step:02d}-{spec.as_of_date:%Y%m%d}",
+                           engine=None if spec.dry_run else _engine(spec))
+    batches = [_doc_dict(r) for r in results]
+    for batch in batches:
+        for field in ("path", "deposit_pdf", "deposit_csv"):
+            if batch.get(field):
+                batch[field] = ws.location(batch[field])
+    return {"batches": batches}
 
 
 def write_worklists(spec: RunSpec) -> dict[str, Any]:
@@ -347,77 +375,37 @@ def write_worklists(spec: RunSpec) -> dict[str, Any]:
 
     decisions, _ = _pending_decisions(spec, [d.lease_id for d in load_decisions(spec)])
     title = load_plan().step(spec.step).title
-    out = spec.output_dir / "worklists"
     paths = []
-    with_tasks = [d for d in decisions if d.tasks]
-    if with_tasks:
-        paths += write(_engine(spec), with_tasks, out, step_title=title, as_of=spec.as_of_date)
-    from arrears.orchestration.step_documents import run_lists
+    # the lists' names taken by earlier runs are seen in the store: a list is never replaced
+    with settings.output_store().workspace(spec.output_prefix, names=("worklists/*",)) as ws:
+        out = ws.root / "worklists"
+        with_tasks = [d for d in decisions if d.tasks]
+        if with_tasks:
+            paths += write(_engine(spec), with_tasks, out, step_title=title, as_of=spec.as_of_date)
+        from arrears.orchestration.step_documents import run_lists
 
-    handed_over = [d for d in decisions if not d.figures.get("held_back")]  # held back: not handed over
-    for _name, run_list in run_lists(_step_documents(spec)) if handed_over else ():
-        # Whole-run lists for another service (step 6 hands its files to litigation).
-        paths += write(_engine(spec), handed_over, out, step_title=title, as_of=spec.as_of_date,
-                       title=run_list.title, group_by=None, file_prefix=run_list.file_prefix)
+        handed_over = [d for d in decisions if not d.figures.get("held_back")]  # held back: not handed over
+        for _name, run_list in run_lists(_step_documents(spec)) if handed_over else ():
+            # Whole-run lists for another service (step 6 hands its files to litigation).
+            paths += write(_engine(spec), handed_over, out, step_title=title, as_of=spec.as_of_date,
+                           title=run_list.title, group_by=None, file_prefix=run_list.file_prefix)
+    paths = [ws.location(p) for p in paths]
     if decisions and not spec.dry_run:
-        paths += write_accounting_list(spec, load_decisions(spec))
-    packs = write_review_packs(spec, decisions)
+        paths += run_files.write_accounting_list(spec, load_decisions(spec))
+    packs = run_files.write_review_packs(spec, decisions)
     index = []
     if paths and not spec.dry_run:
-        from arrears.documents.worklists import write_month_index
-
-        # per officer, the month's lists of every step and run (the month view links the period folder)
-        index = write_month_index(_engine(spec), settings.output_dir() / spec.period, spec.period)
-    calendars = write_appointment_calendars(spec)
+        index = run_files.write_month_index(spec)
+    calendars = run_files.write_appointment_calendars(spec)
     return {"worklists": len(paths), "paths": [str(p) for p in paths], "index": [str(p) for p in index],
             "review_packs": [str(p) for p in packs], "calendars": [str(p) for p in calendars]}
 
 
-def write_review_packs(spec: RunSpec, decisions: list[Decision]) -> list[Path]:
-    """Step 11 (plan ``documents`` names ``review_pack``): one review pack per agency of the files this run
-    proposes, for the monthly litigation meeting."""
-    from arrears.config.plan import load_plan
-    from arrears.documents.review_pack import write_review_packs as write
-
-    step = load_plan().step(spec.step)
-    if "review_pack" not in step.documents or not decisions:
-        return []
-    return write(_engine(spec), decisions, spec.output_dir / "review_packs", as_of=spec.as_of_date,
-                 step_title=step.title)
-
-
-def write_accounting_list(spec: RunSpec, decisions: list[Decision]) -> list[Path]:
-    """Step 14's list for accounting (plan ``documents`` names ``accounting_list``), written once the
-    manager has answered every proposal: by the run, or later by ``arrears approve``."""
-    from arrears.config.plan import load_plan
-    from arrears.documents.write_off import write_accounting_list as write
-
-    step = load_plan().step(spec.step)
-    if "accounting_list" not in step.documents or not decisions:
-        return []
-    return write(_engine(spec), decisions, spec.output_dir / "worklists", as_of=spec.as_of_date,
-                 step=spec.step, step_title=step.title)
-
-
 def lists_after_approval(step_key: str | int, as_of: dt.date, decisions: list[Decision],
-                         db_url: str | None = None) -> list[Path]:
+                         db_url: str | None = None) -> list[str]:
     """What a manager's answer given later (``arrears approve``) lets a step write: the accounting list."""
     spec = make_spec(step_key, as_of, run_id="approve", db_url=db_url)
-    return write_accounting_list(spec, decisions)
-
-
-
-def write_appointment_calendars(spec: RunSpec) -> list[Path]:
-    """Per officer: the appointments the step's convocations proposed this month, as an iCalendar file
-    (``worklists/rendez_vous_<run date>_<staff_id>.ics``, never replaced). Nothing in a dry run (no slot is kept)."""
-    if spec.dry_run:
-        return []
-    from arrears.act.appointments import write_calendars
-    from arrears.config.landlord import load_landlord
-
-    with _engine(spec).connect() as conn:
-        return write_calendars(conn, spec.step, spec.period, spec.output_dir / "worklists", landlord=load_landlord(),
-                               run_date=spec.as_of)
+    return run_files.write_accounting_list(spec, decisions)
 
 
 def record_actions(spec: RunSpec) -> dict[str, Any]:
@@ -494,11 +482,11 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
         "worklist_index": parts.get("worklists", {}).get("index", []),
         "review_packs": parts.get("worklists", {}).get("review_packs", []),
         "quarantined_inputs": quarantined_inputs(),
-        "output_dir": str(spec.output_dir),
+        "output_dir": settings.output_store().location(spec.output_prefix),
     }
-    summary["deliveries"] = _deliver(spec, summary)
-    write_atomic(spec.output_dir / f"summary_{_safe(spec.run_id)}.json",
-                 json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    summary["deliveries"] = run_files.deliver(spec, summary)
+    settings.output_store().put(f"{spec.output_prefix}/summary_{_safe(spec.run_id)}.json",
+                                json.dumps(summary, ensure_ascii=False, indent=2, default=str), replace=True)
     from sqlalchemy import delete
 
     with _engine(spec).begin() as conn:
@@ -512,18 +500,6 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
              summary["cohort"], sum(summary["letters_by_type"].values()), summary["registered_letters"],
              len(failures))
     return summary
-
-
-def _deliver(spec: RunSpec, summary: dict[str, Any]) -> dict[str, Any]:
-    """E-mail each officer their list and the mailroom its batches (nothing in a dry run); never fails the run."""
-    from arrears.config.plan import load_plan
-    from arrears.orchestration.delivery import deliver_run
-
-    try:
-        return deliver_run(summary, _engine(spec), step_title=load_plan().step(spec.step).title)
-    except Exception as exc:  # noqa: BLE001 - the run's work is done; the summary says what was not sent
-        log.warning("step %s %s: deliveries failed (%s)", spec.step_id, spec.as_of, type(exc).__name__)
-        return {"sent": 0, "error": type(exc).__name__}
 
 
 def collect_approvals(spec: RunSpec, request: dict[str, Any], answer: dict[str, Any] | None) -> list[str]:

@@ -56,7 +56,7 @@ RUN_LISTS: dict[str, RunList] = {
     "handover_list": RunList("Liste de transmission au service contentieux", "handover_list"),
 }
 # Written by a pipeline function of their own, which reads the step's ``documents`` itself:
-# ``pipeline.write_review_packs`` (review_pack) and ``pipeline.write_accounting_list`` (accounting_list).
+# ``run_files.write_review_packs`` (review_pack) and ``run_files.write_accounting_list`` (accounting_list).
 OWN_WRITERS = ("review_pack", "accounting_list")
 
 
