@@ -54,7 +54,8 @@ def native_celery_env(tmp_path) -> dict[str, str]:
     env = airflow_environment(tmp_path, meta, 8080, executor="CeleryExecutor", extra={
         **CELERY_SETTINGS, "AIRFLOW__CELERY__BROKER_URL": REDIS_URL, "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + meta,
         "AIRFLOW__OPERATORS__DEFAULT_QUEUE": "q", "ARREARS_DB_URL": PG_ADMIN_URL, "ARREARS_OUTPUT_DIR": "out",
-        "ARREARS_VAR_DIR": "var", "ARREARS_RENDER_CHUNK": "1"})
+        "ARREARS_VAR_DIR": "var", "ARREARS_RENDER_CHUNK": "1",
+        "ARREARS_OUTPUT_URL": "s3://arrears_output@bucket/prod", "AIRFLOW_CONN_ARREARS_OUTPUT": "{}"})
     return {k: v for k, v in env.items() if k.startswith(("AIRFLOW", "ARREARS_"))}
 
 
@@ -96,6 +97,9 @@ def test_every_airflow_service_has_the_native_environment(compose, tmp_path):
         assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == "db+" + env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith(":8080/execution/")
         assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${")  # one secret for every container
+        # The bucket and its connection come from .env (empty: the shared `output` volume)
+        assert env["ARREARS_OUTPUT_URL"].startswith("${ARREARS_OUTPUT_URL")
+        assert env["AIRFLOW_CONN_ARREARS_OUTPUT"].startswith("${AIRFLOW_CONN_ARREARS_OUTPUT")
 
 
 def test_compose_workers_share_output_and_logs(compose):

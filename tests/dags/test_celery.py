@@ -1,11 +1,13 @@
-"""The distributed engine (issue 13 item 5, local output folder): CeleryExecutor with two workers.
+"""The distributed engine (issue 13 item 5): CeleryExecutor with two workers, output in a bucket.
 
 The same set-up as ``docker-compose.yml``: CeleryExecutor, Redis as broker (the local server, a database
 number of its own and a queue of this run's own), PostgreSQL for Airflow's metadata, Celery's result backend
 and the project's data; api-server, scheduler, dag-processor, triggerer and TWO ``airflow celery worker``
 processes (concurrency 1 each, distinct hostnames). Step 1 runs with ``ARREARS_RENDER_CHUNK=1`` so its render
 task is mapped over one chunk per letter; both workers must have rendered, and the figures must be those
-of the ``dag.test`` path. The workers share the local output folder (same machine).
+of the ``dag.test`` path. The output goes to an S3-compatible bucket (a moto server started by the test,
+``ARREARS_OUTPUT_URL`` and the Airflow connection ``arrears_output`` as in production): the files there are
+those the ``dag.test`` path wrote into its local folder, and nothing is written into the local output folder.
 
 Marked ``scheduler`` (and ``slow``): ``ARREARS_SKIP_SCHEDULER_TESTS=1`` skips it locally; CI runs it.
 """
@@ -31,6 +33,7 @@ from airflow_stack import (
     skip_or_fail,
     skip_reason,
 )
+from s3_server import connection_json, s3_bucket, s3_server
 
 pytestmark = [
     pytest.mark.scheduler,
@@ -64,6 +67,8 @@ def test_two_celery_workers_share_the_rendering(tmp_path, monkeypatch):
     home, out = tmp_path / "airflow", tmp_path / "output"
     home.mkdir()
     queue = f"arrears_test_{uuid.uuid4().hex[:8]}"  # concurrent runs on this machine never share messages
+    server = s3_server()
+    output_url, bucket = s3_bucket(monkeypatch, server)
     with fresh_pg_database("arrears_celery_data") as data_url, \
             fresh_pg_database("airflow_celery_meta") as meta_url:
         migrate(data_url)
@@ -76,6 +81,7 @@ def test_two_celery_workers_share_the_rendering(tmp_path, monkeypatch):
             "AIRFLOW__OPERATORS__DEFAULT_QUEUE": queue,
             "ARREARS_DB_URL": data_url, "ARREARS_OUTPUT_DIR": str(out), "ARREARS_VAR_DIR": str(tmp_path / "var"),
             "ARREARS_RENDER_CHUNK": "1",
+            "ARREARS_OUTPUT_URL": output_url, "AIRFLOW_CONN_ARREARS_OUTPUT": connection_json(server),
         })
         stack = AirflowStack(home, env)
         stack.migrate()
@@ -93,6 +99,9 @@ def test_two_celery_workers_share_the_rendering(tmp_path, monkeypatch):
             stack.stop()
         got = figures(engine, out)
         engine.dispose()
+    assert got["files"] == []                       # nothing in the local output folder: all in the bucket
+    got["files"] = sorted(key.removeprefix("prod/") for key in server.objects(bucket, "prod/")
+                          if not key.startswith("prod/runs/") and key.endswith((".pdf", ".csv", ".xlsx")))
 
     renders = [ti for ti in tis if ti["task_id"] == "render_documents"]
     assert sorted(ti["map_index"] for ti in renders) == list(range(SMALL))

@@ -59,7 +59,7 @@ class Entry:
 
 def check_key(key: str) -> str:
     """A key is relative, ``/``-separated, without ``..``: it cannot leave the store's root."""
-    key = str(key).replace(os.sep, "/").strip("/")
+    key = str(key).replace(os.sep, "/")
     parts = key.split("/")
     if not key or any(p in ("", ".", "..") for p in parts):
         raise ValueError(f"not a store key: {key!r}")
@@ -233,6 +233,7 @@ class ObjectStore(Store):
         fs = self.base.fs
         top = self.base.path.rstrip("/")
         where = f"{top}/{check_key(prefix)}" if prefix else top
+        fs.invalidate_cache(where)     # another worker may have written since this process last listed
         out = []
         for name, info in fs.find(where, detail=True).items():
             if info.get("type", "file") != "file":
