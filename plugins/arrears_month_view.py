@@ -127,11 +127,21 @@ def outputs_page(request: Request, user: GetUserDep, month: str, step: str) -> H
 
 
 @app.get("/sorties/{month}/{step}/{path:path}")
-def output_file(user: GetUserDep, month: str, step: str, path: str) -> FileResponse:
-    from arrears.orchestration.month_view import resolve_output_file
+def output_file(user: GetUserDep, month: str, step: str, path: str) -> Response:
+    from arrears.core.settings import output_url
+    from arrears.orchestration.month_view import read_output_file, resolve_output_file
 
     month = _month(month)
     spec = _step(step)
+    if output_url():   # the output is in a bucket: the file is read from it
+        import mimetypes
+
+        data = read_output_file(month, spec.id, path)
+        if data is None:
+            raise HTTPException(status_code=404, detail="Fichier introuvable.")
+        name = path.rsplit("/", 1)[-1]
+        return Response(data, media_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                        headers={"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{name}"'})
     found = resolve_output_file(month, spec.id, path)
     if found is None:
         raise HTTPException(status_code=404, detail="Fichier introuvable.")

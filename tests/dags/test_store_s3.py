@@ -8,7 +8,7 @@ batch task then assembles the letters it fetches from the bucket. Checked, on SQ
 letters, batches, deposit list, worklists and run summary are in the bucket (nothing in either host's
 output folder, no work file left on a host), the batch PDFs are valid with the right page count, the
 ``documents`` rows say where each letter is; then a re-run through Airflow (``dag.test``) writes no letter
-and no batch and replaces no object.
+and no batch and replaces no object; the month's KPI report is written there too.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from pathlib import Path
 import pytest
 from arrears.core import models as m
 from pypdf import PdfReader
-from sqlalchemy import select
-
 from s3_server import s3_bucket, s3_server
+from sqlalchemy import select
 
 SEP5 = dt.date(2025, 9, 5)
 
@@ -140,4 +139,24 @@ def test_a_step_writes_into_the_bucket_and_a_rerun_replaces_nothing(bucket, tmp_
     assert {k: after[k] for k in objects} == objects
     new = sorted(set(after) - set(objects))
     assert new and all(k.startswith("prod/runs/") or k.rsplit("/", 1)[1].startswith("summary_") for k in new)
+    assert _files(tmp_path / "host-a" / "output") == []
+
+    # the month view lists and serves the step's files from the bucket
+    from arrears.orchestration.month_view import outputs_listing, read_output_file
+
+    listing = outputs_listing("2025-09", 3)
+    assert listing["exists"] and {f["path"] for f in listing["files"]} == {
+        k.removeprefix(f"{step}/") for k in after if k.startswith(f"{step}/")}
+    batch_key = batches[0]["path"].removeprefix(f"s3://{name}/{step}/")
+    assert read_output_file("2025-09", 3, batch_key) == server.read(name, f"{step}/{batch_key}")
+    assert read_output_file("2025-09", 3, "../../runs/x.json") is None
+
+    # the month's KPI report goes to the bucket too
+    from arrears.report.monthly import write_report
+
+    paths = write_report(engine, "2025-09")
+    assert [p.rsplit(".", 1)[1] for p in paths] == ["html", "pdf", "csv", "xlsx"]
+    reports = server.objects(name, "prod/reports/2025-09/")
+    assert sorted(p.removeprefix(f"s3://{name}/") for p in paths) == sorted(reports)
+    assert server.read(name, "prod/reports/2025-09/rapport-impaye-2025-09.pdf").startswith(b"%PDF")
     assert _files(tmp_path / "host-a" / "output") == []

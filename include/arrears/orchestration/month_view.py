@@ -33,6 +33,7 @@ __all__ = [
     "month_view_data",
     "outputs_listing",
     "parse_month",
+    "read_output_file",
     "run_business_date",
     "run_url",
 ]
@@ -478,8 +479,26 @@ def step_output_folder(month: str, step_key: str | int, *, plan=None, base: Path
     return Path(base) / f"{year:04d}-{mon:02d}" / f"{step.number:02d}_{step.id}"
 
 
+def _bucket_step(month: str, step_key: str | int, plan=None):
+    """(store, the step's prefix) when the output goes to a bucket (``ARREARS_OUTPUT_URL``), else None."""
+    from arrears.core.settings import output_url
+
+    if not output_url():
+        return None
+    from arrears.core.settings import output_store
+
+    folder = step_output_folder(month, step_key, plan=plan, base=Path("."))
+    return output_store(), f"{folder.parent.name}/{folder.name}"
+
+
 def outputs_listing(month: str, step_key: str | int, *, plan=None, base: Path | None = None) -> dict[str, Any]:
     """The files of a step's outputs folder for ``month`` (relative names, sizes), newest layout first."""
+    if base is None and (bucket := _bucket_step(month, step_key, plan)):
+        store, prefix = bucket
+        files = [{"path": e.key[len(prefix) + 1:], "size": e.size,
+                  "modified": e.modified.isoformat() if e.modified else ""} for e in store.list(prefix)]
+        return {"folder": prefix.rsplit("/", 1)[1], "month": parse_month_str(month), "exists": bool(files),
+                "files": files}
     folder = step_output_folder(month, step_key, plan=plan, base=base)
     files = []
     if folder.is_dir():
@@ -494,6 +513,23 @@ def outputs_listing(month: str, step_key: str | int, *, plan=None, base: Path | 
 def parse_month_str(month: str | dt.date) -> str:
     year, mon = parse_month(month)
     return f"{year:04d}-{mon:02d}"
+
+
+def read_output_file(month: str, step_key: str | int, relative: str, *, plan=None) -> bytes | None:
+    """The file ``relative`` of the step's outputs in the bucket, or None (missing, or not a key inside)."""
+    from arrears.core.store import check_key
+
+    bucket = _bucket_step(month, step_key, plan)
+    if bucket is None:
+        return None
+    store, prefix = bucket
+    try:
+        key = check_key(f"{prefix}/{relative}")
+    except ValueError:
+        return None
+    if any(part.startswith(".") for part in relative.split("/")) or not store.exists(key):
+        return None
+    return store.get(key)
 
 
 def resolve_output_file(month: str, step_key: str | int, relative: str, *, plan=None,

@@ -284,16 +284,12 @@ def _report_render_progress(spec: RunSpec) -> None:
     if plan_text is None:
         return
     plan = json.loads(plan_text)
-    chunks = leases = documents = failures = 0
-    for data in run_files.chunk_manifests(spec):
-        chunks += 1
-        leases += data.get("leases", 0)
-        documents += len(data["documents"])
-        failures += len(data["failures"])
+    chunks, leases, documents, failures = run_files.render_tally(spec, plan)
     elapsed = time.time() - plan["started"]
     progress.emit(
         f"  step {spec.step} {spec.as_of}: rendered chunk {chunks}/{plan['chunks']}, "
-        f"{progress.count(leases)}/{progress.count(plan['leases'])} leases, {progress.count(documents)} letters"
+        f"{progress.count(leases)}/{progress.count(plan['leases'])} leases"
+        + (f", {progress.count(documents)} letters" if documents is not None else "")
         + (f", {failures} failed" if failures else "")
         + f", {progress.duration(elapsed)} elapsed, {progress.remaining(elapsed, leases, plan['leases'])}")
 

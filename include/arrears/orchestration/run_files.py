@@ -47,12 +47,28 @@ def locate_documents(spec, rendered: list[dict]) -> None:
                      [{"doc_id": d["document_id"], "location": d["path"]} for d in rendered])
 
 
+def _manifest_keys(store, spec) -> list[str]:
+    return [k for k in store.keys(spec.work_prefix) if k.rsplit("/", 1)[-1].startswith("rendered_")
+            and k.endswith(".json") and k.count("/") == spec.work_prefix.count("/") + 1]
+
+
 def chunk_manifests(spec) -> list[dict]:
     """The rendered-chunk manifests of the run, in key order."""
     store = settings.work_store()
-    keys = [k for k in store.keys(spec.work_prefix) if k.rsplit("/", 1)[-1].startswith("rendered_")
-            and k.endswith(".json") and k.count("/") == spec.work_prefix.count("/") + 1]
-    return [json.loads(store.get_text(k)) for k in keys]
+    return [json.loads(store.get_text(k)) for k in _manifest_keys(store, spec)]
+
+
+def render_tally(spec, plan: dict) -> tuple[int, int, int | None, int]:
+    """(chunks, leases, letters, failures) rendered so far, for the progress line. In a bucket only the
+    chunks are counted (one listing; reading every manifest again after each chunk would cost a request per
+    chunk done): leases are estimated from them, letters are not said."""
+    store = settings.work_store()
+    if not store.is_local:
+        chunks = len(_manifest_keys(store, spec))
+        return chunks, min(plan["leases"], round(plan["leases"] * chunks / max(plan["chunks"], 1))), None, 0
+    manifests = chunk_manifests(spec)
+    return (len(manifests), sum(m.get("leases", 0) for m in manifests), sum(len(m["documents"]) for m in manifests),
+            sum(len(m["failures"]) for m in manifests))
 
 
 def write_month_index(spec) -> list[str]:

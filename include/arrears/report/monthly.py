@@ -1,7 +1,8 @@
 """The monthly KPI report for management: HTML and PDF with SVG charts, plus CSV and XLSX of the same figures.
 
 ``write_report(engine, "2025-09")`` computes :func:`arrears.report.kpis.compute_kpis` for the month and writes, into
-``<output_dir>/reports/2025-09/`` (or ``out_dir``), atomically and mode 0600:
+``reports/2025-09/`` of the output store (``output/`` or the bucket of ``ARREARS_OUTPUT_URL``; or ``out_dir``),
+atomically and mode 0600 on a local folder:
 
 - ``rapport-impaye-2025-09.html`` — self-contained (CSS inline, charts as inline SVG);
 - ``rapport-impaye-2025-09.pdf`` — the same HTML laid out by WeasyPrint (A4);
@@ -293,19 +294,24 @@ def report_basename(month: str) -> str:
     return f"rapport-impaye-{month}"
 
 
-def write_report(engine, month: str, out_dir: Path | None = None) -> list[Path]:
-    """Compute the month's KPIs and write the HTML, PDF, CSV and XLSX report; returns the four paths."""
+def write_report(engine, month: str, out_dir: Path | None = None) -> list[Path] | list[str]:
+    """Compute the month's KPIs and write the HTML, PDF, CSV and XLSX report; returns the four paths.
+
+    Into ``out_dir`` when given (``arrears report --out``), else into the output store
+    (``reports/<month>/``: the local ``output/`` folder, or the bucket of ``ARREARS_OUTPUT_URL``; the
+    returned locations are paths or URLs). The month's report is recomputed, and rewritten, on demand.
+    """
     from arrears.core.files import ensure_dir, write_atomic
-    from arrears.core.settings import output_dir
+    from arrears.core.settings import output_store
     from arrears.documents.render import html_to_pdf
 
     kpis = compute_kpis(engine, month)
-    folder = ensure_dir(Path(out_dir) if out_dir else output_dir() / "reports" / kpis.month)
     base = report_basename(kpis.month)
     html = render_report_html(kpis)
-    return [
-        write_atomic(folder / f"{base}.html", html),
-        write_atomic(folder / f"{base}.pdf", html_to_pdf(html)),
-        write_atomic(folder / f"{base}.csv", render_csv(kpis)),
-        write_atomic(folder / f"{base}.xlsx", render_xlsx(kpis)),
-    ]
+    files = [(f"{base}.html", html), (f"{base}.pdf", html_to_pdf(html)), (f"{base}.csv", render_csv(kpis)),
+             (f"{base}.xlsx", render_xlsx(kpis))]
+    if out_dir:
+        folder = ensure_dir(Path(out_dir))
+        return [write_atomic(folder / name, data) for name, data in files]
+    store = output_store()
+    return [store.put(f"reports/{kpis.month}/{name}", data, replace=True) for name, data in files]

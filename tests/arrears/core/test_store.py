@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from arrears.core import settings
 from arrears.core.store import LocalStore, ObjectStore, RecordExists, StoreError
-
 from s3_server import s3_bucket, s3_server
 
 
