@@ -191,9 +191,10 @@ class ObjectStore(Store):
 
     def __init__(self, url: str, scratch: Path | str | None = None):
         parts = urlsplit(url)
-        if not parts.scheme or not parts.hostname:
-            raise StoreError(f"output URL {url!r}: expected <scheme>://[<connection id>@]<bucket>/<prefix>")
         userinfo, _, host = parts.netloc.rpartition("@")
+        if not parts.scheme or not host:
+            shown = parts._replace(netloc=host).geturl()      # never what stood before the @
+            raise StoreError(f"output URL {shown!r}: expected <scheme>://[<connection id>@]<bucket>/<prefix>")
         if ":" in userinfo:
             raise StoreError("output URL: name an Airflow connection (s3://<conn_id>@bucket/prefix), "
                              "never a key or password in the URL")

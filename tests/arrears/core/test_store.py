@@ -111,10 +111,11 @@ def test_output_url_is_the_one_setting(monkeypatch, tmp_path):
     assert isinstance(remote, ObjectStore) and remote.conn_id == "arrears_output"
     assert remote.url == f"s3://{bucket}/prod"                        # no connection id, no secret
     assert settings.work_store().url == f"s3://{bucket}/prod/runs"
-    for wrong in ("file:///srv/output", "/srv/output", "s3://key:secret@bucket/prod"):
+    for wrong in ("file:///srv/output", "/srv/output", "s3://key:secret@bucket/prod", "s3://key:secret@"):
         monkeypatch.setenv("ARREARS_OUTPUT_URL", wrong)
-        with pytest.raises(StoreError):
+        with pytest.raises(StoreError) as raised:
             settings.output_store()
+        assert "secret" not in str(raised.value)                      # a key never reaches a message
 
 
 def test_the_local_default_needs_no_airflow(tmp_path):
