@@ -271,6 +271,8 @@ class ObjectStore(Store):
                   mutable: Iterable[str] = ()) -> Iterator[Workspace]:
         names, fetch, mutable = tuple(names), tuple(fetch), tuple(mutable)
         scratch = ensure_dir(self.scratch) if self.scratch else None
+        if scratch:
+            _clear_stale(scratch)
         root = Path(tempfile.mkdtemp(prefix="arrears-store-", dir=scratch))   # 0700, this task's only
         ws = Workspace(self, prefix, root, mutable=mutable)
         try:
@@ -290,6 +292,21 @@ class ObjectStore(Store):
                 ws.publish()   # what a writer finished is kept, even when a later writer failed
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+
+STALE_SCRATCH_SECONDS = 24 * 3600
+
+
+def _clear_stale(scratch: Path) -> None:
+    """Remove the scratch folders a killed task left (letters must not linger on a worker's disk)."""
+    import time
+
+    for folder in scratch.glob("arrears-store-*"):
+        try:
+            if folder.stat().st_mtime < time.time() - STALE_SCRATCH_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
+        except FileNotFoundError:
+            continue
 
 
 def _list_roots(patterns: tuple[str, ...]) -> set[str]:

@@ -126,3 +126,18 @@ def test_the_local_default_needs_no_airflow(tmp_path):
     env.update(ARREARS_OUTPUT_DIR=str(tmp_path / "out"), ARREARS_VAR_DIR=str(tmp_path / "var"))
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     assert (tmp_path / "out" / "a" / "b.txt").read_bytes() == b"x"
+
+
+def test_a_killed_task_leaves_no_letter_on_the_worker_for_long(tmp_path, monkeypatch):
+    url, _bucket = s3_bucket(monkeypatch, s3_server())
+    store = ObjectStore(url, scratch=tmp_path / "scratch")
+    stale = tmp_path / "scratch" / "arrears-store-killed"
+    recent = tmp_path / "scratch" / "arrears-store-running"
+    for folder in (stale, recent):
+        (folder / "letters").mkdir(parents=True)
+        (folder / "letters" / "L1_D1.pdf").write_bytes(b"%PDF")
+    two_days_ago = stale.stat().st_mtime - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    with store.workspace("2025-09/03_x") as ws:
+        assert ws.root.exists()
+    assert not stale.exists() and recent.exists()             # another task's folder is left alone
