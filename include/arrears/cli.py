@@ -268,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 NO_DATA = "no data: run `./dev demo` or `./dev import DIR`"
 # Commands that read the portfolio: on an empty or unmigrated database they stop with NO_DATA.
-READS_DATA = {"positions", "cohort", "decide", "run", "approve", "report"}
+READS_DATA = {"positions", "cohort", "decide", "run", "approve", "report", "history"}
 
 
 class UserError(Exception):

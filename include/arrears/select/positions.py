@@ -22,7 +22,19 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Boolean, Connection, Date, Engine, Integer, String, bindparam, delete, insert, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Date,
+    Engine,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    insert,
+    text,
+)
 
 from arrears.core.sqlfiles import load_sql
 
