@@ -1,7 +1,10 @@
 """The ``arrears`` command line: schema, import, demo data, positions, cohorts, runs, reports.
 
-Every command is a thin call into the domain package; heavy modules are imported only by the command
-that needs them, so ``arrears --help`` stays fast.
+Every command is a thin call into the domain package; heavy modules (pandas, Airflow, WeasyPrint,
+matplotlib, Alembic) are imported only by the command that needs them, so ``arrears --help`` and the
+read-only commands (``positions``, ``cohort``, ``history``) answer at once: they check the schema with one
+query instead of Alembic, write their CSV with the standard library, and read a date's positions from the
+cache (``lease_positions``, computed once per date and import).
 """
 
 from __future__ import annotations
@@ -66,22 +69,34 @@ def cmd_demo_data(args) -> int:
     return 0
 
 
+def _print_csv(header: list[str], rows) -> None:
+    """CSV to stdout as pandas' ``to_csv(index=False)`` writes it (``,``, minimal quoting, ``\\n``; nothing
+    for None, ``True``/``False``, ISO dates, decimals as they are), integers always as integers."""
+    import csv
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+
+
 def cmd_positions(args) -> int:
-    from arrears.select.positions import positions_frame
+    from arrears.select.positions import ensure_positions, positions_table, stored_position_rows
 
     engine = _engine(args)
+    ensure_positions(engine, args.as_of)  # computed once per date and import, then read from the cache
     with engine.connect() as conn:
-        frame = positions_frame(conn, args.as_of)
-    frame.to_csv(sys.stdout, index=False)
+        header, rows = positions_table(stored_position_rows(conn, args.as_of))
+    _print_csv(header, rows)
     return 0
 
 
 def cmd_cohort(args) -> int:
-    from arrears.select.cohorts import cohort_frame
+    from arrears.select.cohorts import cohort_columns, cohort_records
 
     engine = _engine(args)
-    frame = cohort_frame(engine, args.step, args.as_of)
-    frame.to_csv(sys.stdout, index=False)
+    records = cohort_records(engine, args.step, args.as_of)
+    columns = cohort_columns(records)
+    _print_csv(columns, ([record.get(name) for name in columns] for record in records))
     return 0
 
 
@@ -253,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 NO_DATA = "no data: run `./dev demo` or `./dev import DIR`"
 # Commands that read the portfolio: on an empty or unmigrated database they stop with NO_DATA.
-READS_DATA = {"positions", "cohort", "decide", "run", "approve", "report"}
+READS_DATA = {"positions", "cohort", "decide", "run", "approve", "report", "history"}
 
 
 class UserError(Exception):
@@ -261,38 +276,34 @@ class UserError(Exception):
 
 
 def _require_data(args) -> None:
-    """Stop before a command reads a database that has no schema, an old schema, or no leases."""
-    from sqlalchemy import inspect, text
+    """Stop before a command reads a database that has no schema, an old schema, or no leases.
 
-    from arrears.core.db import make_engine
-    from arrears.core.settings import database_url
+    A handful of cheap queries (the ``alembic_version`` row against the migration files, one lease):
+    read-only commands never run Alembic, and never migrate."""
+    from sqlalchemy import text
 
-    url = args.db_url or database_url()
+    from arrears.core.db import make_engine, schema_state, sqlite_path
+
+    url = args.db_url
     shown = _safe_url(url)
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
         raise UserError(f"{NO_DATA} (database {shown} does not exist yet; check --db-url / ARREARS_DB_URL)")
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            tables = set(inspect(conn).get_table_names())
-            if "leases" not in tables:
+            state = schema_state(conn)
+            if state == "missing":
                 raise UserError(f"{NO_DATA} (database: {shown}, not migrated)")
-            if _schema_behind(conn):
+            if state == "behind":
                 raise UserError(f"the schema of {shown} is out of date: run `./dev migrate`")
-            if conn.execute(text("select count(*) from leases")).scalar_one() == 0:
+            if state == "ahead":
+                raise UserError(f"the schema of {shown} is newer than this code (migrated by a later "
+                                "version): update the code, or point --db-url at another database")
+            if conn.execute(text("select 1 from leases limit 1")).first() is None:
                 raise UserError(f"{NO_DATA} (database: {shown}, no leases)")
     finally:
         engine.dispose()
-
-
-def _schema_behind(conn) -> bool:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    from arrears.core.db import alembic_config
-
-    heads = set(ScriptDirectory.from_config(alembic_config(str(conn.engine.url))).get_heads())
-    return set(MigrationContext.configure(conn).get_current_heads()) != heads
 
 
 def _missing_table(exc: Exception) -> bool:
@@ -302,12 +313,11 @@ def _missing_table(exc: Exception) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     from sqlalchemy.exc import DBAPIError
 
     from arrears.config.plan import PlanError
     from arrears.core.db import DatabaseNotFound
-
-    args = build_parser().parse_args(argv)
     args.db_url_given = args.db_url
     if args.func not in (cmd_demo, cmd_demo_data, cmd_ui):
         from arrears.core.settings import database_url

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
 
 from arrears.core.settings import database_url
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -108,3 +113,39 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
     if path is not None:
         secure_sqlite_files(path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Is the schema current? One query, without Alembic (read-only commands never migrate)
+# --------------------------------------------------------------------------------------------------
+
+_REVISION_LINE = re.compile(r"^(down_)?revision\b[^=\n]*=(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
+
+
+@lru_cache(maxsize=1)
+def schema_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(every revision, the head revisions) of the migrations, read from the ``revision = …`` and
+    ``down_revision = …`` lines of ``migrations/versions/*.py`` — what Alembic's script directory says,
+    without importing Alembic (about half a second of a command's start-up)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for match in _REVISION_LINE.finditer(path.read_text(encoding="utf-8")):
+            (parents if match.group(1) else revisions).update(_QUOTED.findall(match.group(2)))
+    return frozenset(revisions), frozenset(revisions - parents)
+
+
+def schema_state(conn: Connection) -> str:
+    """Where the database's schema stands against this code's migrations, from the ``alembic_version``
+    row(s): ``"missing"`` (never migrated: no such table, or no leases table), ``"current"``, ``"behind"``
+    (run ``arrears migrate``) or ``"ahead"`` (migrated by a newer version of the code)."""
+    from sqlalchemy import text
+
+    if not (conn.dialect.has_table(conn, "alembic_version") and conn.dialect.has_table(conn, "leases")):
+        return "missing"
+    current = set(conn.execute(text("select version_num from alembic_version")).scalars())
+    known, heads = schema_revisions()
+    if current == heads:
+        return "current"
+    return "ahead" if current - known else "behind"

@@ -436,3 +436,20 @@ class ImportRun(Base):
     files: Mapped[int] = mapped_column(Integer, default=0)
     loaded: Mapped[int] = mapped_column(Integer, default=0)
     quarantined: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PositionsStamp(Base):
+    """Which dates have their ``lease_positions`` computed, and from what: the positions cache.
+
+    One row per date D, written in the transaction that stores D's positions
+    (``arrears.select.positions.ensure_positions``). The positions of D are fresh while the portfolio's
+    latest import (``import_runs``), the plan settings they depend on and the number of leases are those
+    recorded here; an import makes every earlier stamp stale, and D is then computed again on first use.
+    """
+
+    __tablename__ = "positions_stamps"
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    import_id: Mapped[int | None] = mapped_column(Integer)  # latest import_runs.import_id at computation
+    settings: Mapped[str] = mapped_column(String(200))      # the plan settings the figures depend on
+    leases: Mapped[int] = mapped_column(Integer)            # rows written (one per lease)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC

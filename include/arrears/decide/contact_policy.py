@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from arrears.core import models as m
 from arrears.decide.decision import LetterOrder, TaskOrder
 
 if TYPE_CHECKING:
@@ -176,6 +175,8 @@ def journal_letters(conn: Connection, lease_ids: Sequence[str], until: dt.date,
                     since: dt.date | None = None) -> list[tuple[SentLetter, str]]:
     """Letters of the pipeline's journal (any status: a reserved row is a letter on its way) dated on or
     before ``until``, with the period of their row."""
+    from arrears.core import models as m  # lazily: `arrears history` needs only the labels
+
     out: list[tuple[SentLetter, str]] = []
     j = m.JournalEntry
     ids = sorted(set(lease_ids))
@@ -195,6 +196,8 @@ def journal_letters(conn: Connection, lease_ids: Sequence[str], until: dt.date,
 def imported_letters(conn: Connection, lease_ids: Sequence[str], until: dt.date,
                      since: dt.date | None = None) -> list[SentLetter]:
     """Letters recorded by the landlord's own system (actions without a plan step)."""
+    from arrears.core import models as m  # lazily: `arrears history` needs only the labels
+
     a = m.Action
     out: list[SentLetter] = []
     ids = sorted(set(lease_ids))
@@ -212,6 +215,8 @@ def imported_letters(conn: Connection, lease_ids: Sequence[str], until: dt.date,
 
 def plans_agreed(conn: Connection, lease_ids: Sequence[str], until: dt.date) -> dict[str, dt.date]:
     """The latest plan agreed on or before ``until`` per lease (it starts the ladder again)."""
+    from arrears.core import models as m  # lazily: `arrears history` needs only the labels
+
     p = m.Plan
     out: dict[str, dt.date] = {}
     ids = sorted(set(lease_ids))
@@ -251,6 +256,8 @@ def earlier_letters(engine: Engine, plan: Plan, step: int, as_of: dt.date, perio
     letters up to D, and the letters of D from the steps ordered before ``step`` (their journal rows when
     they ran at D, else their decisions computed now with ``decide``, i.e. ``decide_step``). Letters of D by
     steps ordered after ``step``, and ``step``'s own rows of the period, are left out."""
+    from arrears.core import models as m  # lazily: `arrears history` needs only the labels
+
     policy = ContactPolicy.from_plan(plan)
     out: dict[str, list[SentLetter]] = {}
     if not lease_ids:

@@ -16,11 +16,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from arrears.config.plan import Plan, StepSpec, load_plan
 from arrears.core.calendar import add_months, month_index, period_of, planned_date_clamped, successive_months
-from arrears.core.models import Lease, LeasePosition
 from arrears.core.sqlfiles import run_sql
 
 if TYPE_CHECKING:
@@ -42,20 +41,12 @@ STEP_FILES = {  # include/sql/<name>.sql of each step's cohort query
 
 
 def ensure_positions(engine: Engine, as_of: dt.date, plan: Plan | None = None) -> int:
-    """Store ``lease_positions`` for ``as_of`` when they are not there (or do not cover every lease), in
-    their own transaction. Returns the number of rows written (0 when they were already there)."""
-    from arrears.select.positions import store_positions
+    """Store ``lease_positions`` for ``as_of`` unless they are stored and fresh (computed since the latest
+    import, with the plan's settings): :func:`arrears.select.positions.ensure_positions`. Returns the number
+    of rows written (0 when they were already there)."""
+    from arrears.select import positions
 
-    plan = plan or load_plan()
-    with engine.connect() as conn:
-        stored = conn.execute(select(func.count()).select_from(LeasePosition)
-                              .where(LeasePosition.as_of == as_of)).scalar_one()
-        leases = conn.execute(select(func.count()).select_from(Lease)).scalar_one()
-    if stored and stored == leases:
-        return 0
-    with engine.begin() as conn:
-        return store_positions(conn, as_of, tolerance_cents=plan.tolerance_cents,
-                               grace_days=plan.plan_grace_days, late_grace_days=plan.late_payment_grace_days)
+    return positions.ensure_positions(engine, as_of, plan or load_plan())
 
 
 # --------------------------------------------------------------------------------------------------
@@ -187,8 +178,8 @@ def lease_figures(conn: Connection, as_of: dt.date, lease_ids: list[str]) -> dic
     if not lease_ids:
         return {}
     wanted = set(lease_ids)
-    figures = {r["lease_id"]: r for r in run_sql(conn, "cohorts/support/lease_figures", {"as_of": as_of})
-               if r["lease_id"] in wanted}
+    figures = {r["lease_id"]: r for r in run_sql(conn, "cohorts/support/lease_figures", {"as_of": as_of},
+                                                  list(wanted))}
     holders: dict[str, list[dict[str, Any]]] = {}
     for h in run_sql(conn, "cohorts/support/holders", {}, list(wanted)):
         holders.setdefault(h["lease_id"], []).append(h)
@@ -249,7 +240,12 @@ def cohort_frame(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | N
     import pandas as pd
 
     records = cohort_records(engine, step, as_of, plan)
+    return pd.DataFrame.from_records(records, columns=cohort_columns(records))
+
+
+def cohort_columns(records: list[dict[str, Any]]) -> list[str]:
+    """The columns of a cohort: :data:`COHORT_COLUMNS`, then the step's own, in the order they appear."""
     extra: list[str] = []
     for record in records:
         extra.extend(k for k in record if k not in COHORT_COLUMNS and k not in extra)
-    return pd.DataFrame.from_records(records, columns=[*COHORT_COLUMNS, *extra])
+    return [*COHORT_COLUMNS, *extra]

@@ -8,6 +8,11 @@ back-ends: day counts and the rounding of ratios (``Decimal``, halves away from 
     with engine.begin() as conn:
         frame = compute_positions(conn, dt.date(2025, 9, 25))
         store_positions(conn, dt.date(2025, 9, 25))   # the lease_positions rows that cohorts read
+
+    ensure_positions(engine, dt.date(2025, 9, 25))    # the same rows, computed once per date and import
+
+The positions of a date are cached in ``lease_positions``: ``positions_stamps`` records which dates are
+stored, for which import (``import_runs``) and which plan settings. A new import makes them stale.
 """
 
 from __future__ import annotations
@@ -17,16 +22,37 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, Boolean, Connection, Date, Integer, String, bindparam, delete, insert, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    Date,
+    Engine,
+    Integer,
+    String,
+    bindparam,
+    delete,
+    insert,
+    text,
+)
 
-from arrears.core.models import LeasePosition
 from arrears.core.sqlfiles import load_sql
 
 if TYPE_CHECKING:
     import pandas as pd
 
-COLUMNS: tuple[str, ...] = tuple(c.name for c in LeasePosition.__table__.columns)
-"""The columns of ``lease_positions``, in the order of the model (``as_of`` and ``lease_id`` first)."""
+    from arrears.config.plan import Plan
+
+COLUMNS: tuple[str, ...] = (
+    "as_of", "lease_id", "agency_id", "stage", "is_in_place", "is_departed", "balance_cents",
+    "monthly_due_cents", "months_in_arrears", "debt_since", "debt_age_days", "arrears_start",
+    "arrears_age_days", "last_payment_on", "last_payment_cents", "last_action_on", "last_action_kind",
+    "balance_prev_month_end_cents", "episodes_started_12m", "episodes_closed_12m", "months_paid_late_6m",
+    "active_plan_id", "active_plan_kind", "plan_respected", "is_protected", "is_debt_erased", "effort_rate",
+    "has_forwarding_address",
+)
+"""The columns of ``lease_positions`` (``LeasePosition``), in the model's order (``as_of`` and ``lease_id``
+first). Spelt out so that reading the cache needs no ORM (a test checks it against the model)."""
 
 DATE_COLUMNS = ("as_of", "debt_since", "arrears_start", "last_payment_on", "last_action_on")
 # pandas dtypes of the frame; every other column (text, dates) is ``object`` with None. Ratios are rounded
@@ -237,6 +263,8 @@ def store_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | Non
                     late_grace_days: int | None = None) -> int:
     """Replace the ``lease_positions`` rows of ``as_of`` (all of them, or those of ``lease_ids``) with
     freshly computed figures, in the caller's transaction. Returns the number of rows written."""
+    from arrears.core.models import LeasePosition
+
     rows = position_rows(conn, as_of, lease_ids, tolerance_cents=tolerance_cents, grace_days=grace_days,
                          late_grace_days=late_grace_days)
     table = LeasePosition.__table__
@@ -248,6 +276,121 @@ def store_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | Non
     for i in range(0, len(rows), 5000):
         conn.execute(insert(table), rows[i:i + 5000])
     return len(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# The cache: a date's positions computed once per import (and plan settings)
+# --------------------------------------------------------------------------------------------------
+
+
+def settings_key(tolerance_cents: int, grace_days: int, late_grace_days: int) -> str:
+    """The plan settings the figures depend on, as recorded with a date's stamp."""
+    return (f"tolerance_cents={int(tolerance_cents)};plan_grace_days={int(grace_days)};"
+            f"late_payment_grace_days={int(late_grace_days)}")
+
+
+def _plan_key(plan: Plan | None) -> str:
+    if plan is None:
+        from arrears.config.plan import load_plan
+
+        plan = load_plan()
+    return settings_key(plan.tolerance_cents, plan.plan_grace_days, plan.late_payment_grace_days)
+
+
+def positions_fresh(conn: Connection, as_of: dt.date, plan: Plan | None = None) -> bool:
+    """Whether the stored positions of ``as_of`` are current: stamped after the latest import, with the
+    plan's present settings, for as many leases as the portfolio has (a lease written outside an import)."""
+    return _freshness(conn, as_of, _plan_key(plan))[0]
+
+
+def _freshness(conn: Connection, as_of: dt.date, key: str) -> tuple[bool, int | None]:
+    """(fresh, the latest import id) in one query — the id is read before any figure is computed, so a
+    stamp never claims an import its rows may not have seen."""
+    query = text(load_sql("positions/stamp")).bindparams(bindparam("as_of", type_=Date))
+    row = conn.execute(query, {"as_of": as_of}).one()
+    latest = row.latest_import_id
+    fresh = (row.settings is not None and row.import_id == latest and row.settings == key
+             and row.leases == row.leases_now)
+    return fresh, latest
+
+
+def ensure_positions(engine: Engine, as_of: dt.date, plan: Plan | None = None) -> int:
+    """Store the positions of ``as_of`` unless they are stored and fresh (:func:`positions_fresh`).
+
+    Returns the number of rows written (0 on a cache hit). The figures are computed outside any write
+    transaction; the rows and the stamp are then written in one transaction, so a reader sees the old
+    figures or the new ones. Two processes storing the same date at once are safe: on SQLite the second
+    waits for the first and writes the same figures again; on PostgreSQL it stops on the stamp's key and
+    returns 0. ``plan`` (default: the plan file's) gives the tolerance and the grace periods.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    if plan is None:
+        from arrears.config.plan import load_plan
+
+        plan = load_plan()
+    key = _plan_key(plan)
+    with engine.connect() as conn:
+        fresh, latest = _freshness(conn, as_of, key)
+        if fresh:
+            return 0
+        rows = position_rows(conn, as_of, tolerance_cents=plan.tolerance_cents, grace_days=plan.plan_grace_days,
+                             late_grace_days=plan.late_payment_grace_days)
+    try:
+        with engine.begin() as conn:
+            _write_stamped(conn, as_of, rows, latest, key)
+    except IntegrityError:
+        with engine.connect() as conn:
+            if _freshness(conn, as_of, key)[0]:
+                return 0  # another process stored this date meanwhile
+        raise
+    return len(rows)
+
+
+def _write_stamped(conn: Connection, as_of: dt.date, rows: list[dict[str, Any]], import_id: int | None,
+                   key: str) -> None:
+    from datetime import UTC, datetime
+
+    from arrears.core.models import LeasePosition, PositionsStamp
+
+    stamps = PositionsStamp.__table__
+    # The stamp first: its delete takes SQLite's write lock, its insert is where a concurrent writer of
+    # the same date waits (PostgreSQL) and then fails on the primary key.
+    conn.execute(delete(stamps).where(stamps.c.as_of == as_of))
+    conn.execute(insert(stamps).values(as_of=as_of, import_id=import_id, settings=key, leases=len(rows),
+                                       computed_at=datetime.now(UTC).replace(tzinfo=None)))
+    table = LeasePosition.__table__
+    conn.execute(delete(table).where(table.c.as_of == as_of))
+    for i in range(0, len(rows), 5000):
+        conn.execute(insert(table), rows[i:i + 5000])
+
+
+_STORED_TYPES = {**{name: type_ for name, type_ in _RESULT_TYPES.items() if name in COLUMNS},
+                 "as_of": Date, "plan_respected": Boolean, "debt_age_days": Integer, "arrears_age_days": Integer}
+
+
+def stored_position_rows(conn: Connection, as_of: dt.date) -> list[dict[str, Any]]:
+    """The stored ``lease_positions`` rows of ``as_of`` as :func:`position_rows` gives them (dicts keyed by
+    ``COLUMNS``, ratios as exact decimals, sorted by lease_id in code-point order)."""
+    query = (text(load_sql("positions/stored_positions")).bindparams(bindparam("as_of", type_=Date))
+             .columns(**_STORED_TYPES))
+    quanta = {"months_in_arrears": _CENT, "effort_rate": _BASIS_POINT}
+    rows = []
+    for r in conn.execute(query, {"as_of": as_of}).mappings():
+        row = dict(r)
+        for name, quantum in quanta.items():
+            if row[name] is not None:  # an exact decimal (PostgreSQL) or the nearest float (SQLite)
+                row[name] = Decimal(row[name]).quantize(quantum, rounding=ROUND_HALF_UP)
+        rows.append(row)
+    rows.sort(key=lambda r: r["lease_id"])
+    return rows
+
+
+def positions_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """The header and the cells of ``arrears positions``: lease_id first, money in cents, dates ISO, ratios
+    with their fixed decimals (``1.50``, ``0.3500``), booleans ``True``/``False``, nothing for undefined."""
+    order = ["lease_id", *[c for c in COLUMNS if c != "lease_id"]]
+    return order, [[row[name] for name in order] for row in rows]
 
 
 def late_months(entries: Iterable[tuple[dt.date, int, bool]], as_of: dt.date, *, monthly_due_cents: int,

@@ -1,5 +1,6 @@
 -- The figures every cohort row carries (worklists, letters): the lease, its staff, its derived figures at
--- D (lease_positions) and its addresses. arrears.cohorts merges it onto a step's lease ids.
+-- D (lease_positions) and its addresses, for the step's lease ids. arrears.cohorts merges it
+-- onto a step's rows.
 with
 
 positions as (
@@ -59,6 +60,7 @@ final as (
     from leases as l
     inner join positions as p on p.lease_id = l.lease_id
     inner join agencies as a on a.agency_id = l.agency_id
+    where l.lease_id in :lease_ids
 )
 
 select * from final order by lease_id
