@@ -23,6 +23,8 @@ from arrears.core import settings
 from arrears.core.calendar import as_of_from_logical_date  # noqa: F401 (the DAG files' import)
 from arrears.core.files import ensure_dir, write_atomic
 from arrears.decide.decision import Decision
+from arrears.orchestration.phases import read as read_phases
+from arrears.orchestration.phases import timed, timed_task
 from arrears.orchestration.run_counts import (
     completed_since_last_summary,
     failure_entry,
@@ -106,18 +108,25 @@ def select_cohort(spec: RunSpec) -> dict[str, Any]:
     from arrears.ingest.freshness import check_portfolio
     from arrears.select.cohorts import cohort_frame
 
-    check_portfolio(_engine(spec), spec.step, spec.as_of_date, dry_run=spec.dry_run)  # safe start
-    frame = cohort_frame(_engine(spec), spec.step, spec.as_of_date)
-    if not spec.dry_run:
-        from arrears.orchestration.alerts import check_cohort_size
+    from arrears.select.cohorts import ensure_positions
 
-        # A cohort far larger than last month's (a broken import often shows this way) alerts operations.
-        check_cohort_size(spec.step, spec.period, len(frame), _engine(spec))
+    with timed(spec, "cohorts", "check"):
+        check_portfolio(_engine(spec), spec.step, spec.as_of_date, dry_run=spec.dry_run)  # safe start
+    with timed(spec, "positions"):
+        ensure_positions(_engine(spec), spec.as_of_date)
+    with timed(spec, "cohorts"):
+        frame = cohort_frame(_engine(spec), spec.step, spec.as_of_date)
+        if not spec.dry_run:
+            from arrears.orchestration.alerts import check_cohort_size
+
+            # A cohort far larger than last month's (a broken import often shows this way) alerts operations.
+            check_cohort_size(spec.step, spec.period, len(frame), _engine(spec))
     balance = int(frame["balance_cents"].sum()) if "balance_cents" in frame and len(frame) else 0
     log.info("step %s at %s: cohort of %d leases", spec.step_id, spec.as_of, len(frame))
     return {"cohort": len(frame), "balance_cents": balance}
 
 
+@timed_task("decisions")
 def decide(spec: RunSpec) -> dict[str, Any]:
     """Decide what the step does for each lease of the cohort; the decisions go to the run's work folder."""
     from arrears.decide.steps import decide_step
@@ -160,6 +169,7 @@ def approval_request(spec: RunSpec) -> dict[str, Any]:
             "held_back": held_back}
 
 
+@timed_task("reserve")
 def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[str, Any]:
     """Reserve one journal row per decision (per approved lease for steps that need approval) and split the
     pending work into chunks for rendering. In a dry run nothing is reserved: chunks index the decisions."""
@@ -210,6 +220,7 @@ def _pending_decisions(spec: RunSpec, lease_ids: list[str]) -> tuple[list[Decisi
     return [Decision.from_dict(r["decision"]) for r in rows], {r["lease_id"]: r for r in rows}
 
 
+@timed_task("rendering", per_chunk=True)
 def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
     """Render the letters (and per-lease files: transfer file, write-off form) of one chunk of leases."""
     from arrears.act import journal
@@ -320,6 +331,7 @@ def _rendered(spec: RunSpec) -> tuple[list[dict], list[dict]]:
     return docs, failures
 
 
+@timed_task("batches")
 def assemble_batches(spec: RunSpec) -> dict[str, Any]:
     """One print-ready batch per letter class (simple, registered), with cover sheet and deposit list."""
     from arrears.config.plan import load_plan
@@ -340,6 +352,7 @@ def assemble_batches(spec: RunSpec) -> dict[str, Any]:
     return {"batches": [_doc_dict(r) for r in results]}
 
 
+@timed_task("worklists")
 def write_worklists(spec: RunSpec) -> dict[str, Any]:
     """Per officer: the worklist of the tasks this run creates (XLSX and PDF)."""
     from arrears.config.plan import load_plan
@@ -420,6 +433,7 @@ def write_appointment_calendars(spec: RunSpec) -> list[Path]:
                                run_date=spec.as_of)
 
 
+@timed_task("recording")
 def record_actions(spec: RunSpec) -> dict[str, Any]:
     """Apply the rendered decisions: actions, tasks, state changes; mark the journal rows recorded."""
     if spec.dry_run:
@@ -444,6 +458,7 @@ def record_actions(spec: RunSpec) -> dict[str, Any]:
     return totals
 
 
+@timed_task("summary")
 def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
     """The run summary: cohort, letters by type, registered letters, tasks per officer, amounts, failures,
     quarantined inputs — stored in ``step_runs`` and written next to the outputs."""
@@ -494,6 +509,7 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
         "worklist_index": parts.get("worklists", {}).get("index", []),
         "review_packs": parts.get("worklists", {}).get("review_packs", []),
         "quarantined_inputs": quarantined_inputs(),
+        "phase_seconds": read_phases(spec.work_dir),  # technical: seconds per phase so far (no tenant data)
         "output_dir": str(spec.output_dir),
     }
     summary["deliveries"] = _deliver(spec, summary)
