@@ -106,24 +106,29 @@ def make_spec(step_key: str | int, as_of: dt.date | str, run_id: str, dry_run: b
 def select_cohort(spec: RunSpec) -> dict[str, Any]:
     """Compute the positions at D and the step's cohort; returns its size and total balance."""
     from arrears.ingest.freshness import check_portfolio
-    from arrears.select.cohorts import cohort_frame
-
-    from arrears.select.cohorts import ensure_positions
+    from arrears.select.cohorts import cohort_records, ensure_positions
 
     with timed(spec, "cohorts", "check"):
         check_portfolio(_engine(spec), spec.step, spec.as_of_date, dry_run=spec.dry_run)  # safe start
     with timed(spec, "positions"):
         ensure_positions(_engine(spec), spec.as_of_date)
     with timed(spec, "cohorts"):
-        frame = cohort_frame(_engine(spec), spec.step, spec.as_of_date)
+        records = cohort_records(_engine(spec), spec.step, spec.as_of_date)
+        _COHORT.clear()
+        _COHORT[(spec.run_id, spec.step, spec.as_of, spec.db_url)] = records
         if not spec.dry_run:
             from arrears.orchestration.alerts import check_cohort_size
 
             # A cohort far larger than last month's (a broken import often shows this way) alerts operations.
-            check_cohort_size(spec.step, spec.period, len(frame), _engine(spec))
-    balance = int(frame["balance_cents"].sum()) if "balance_cents" in frame and len(frame) else 0
-    log.info("step %s at %s: cohort of %d leases", spec.step_id, spec.as_of, len(frame))
-    return {"cohort": len(frame), "balance_cents": balance}
+            check_cohort_size(spec.step, spec.period, len(records), _engine(spec))
+    balance = sum(int(r.get("balance_cents") or 0) for r in records)
+    log.info("step %s at %s: cohort of %d leases", spec.step_id, spec.as_of, len(records))
+    return {"cohort": len(records), "balance_cents": balance}
+
+
+# The cohort select_cohort has just read, for decide when it runs next in the same process (dag.test: the
+# command line, the demo); under the scheduler each task has its own process and decide reads it again.
+_COHORT: dict[tuple, list[dict[str, Any]]] = {}
 
 
 @timed_task("decisions")
@@ -131,7 +136,8 @@ def decide(spec: RunSpec) -> dict[str, Any]:
     """Decide what the step does for each lease of the cohort; the decisions go to the run's work folder."""
     from arrears.decide.steps import decide_step
 
-    decisions = decide_step(_engine(spec), spec.step, spec.as_of_date)
+    records = _COHORT.pop((spec.run_id, spec.step, spec.as_of, spec.db_url), None)
+    decisions = decide_step(_engine(spec), spec.step, spec.as_of_date, records=records)
     lines = "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in decisions)
     write_atomic(spec.work_dir / "decisions.jsonl", lines)
     letters = sum(1 for d in decisions if d.letter)
