@@ -35,8 +35,14 @@ from arrears.orchestration.run_counts import (
 
 log = logging.getLogger(__name__)
 
-# Letters per rendering task: one WeasyPrint document per chunk (about +1 MB per letter while laid out).
-CHUNK_SIZE = int(os.environ.get("ARREARS_RENDER_CHUNK", "100"))
+# Leases per rendering task (a mapped task instance): ARREARS_RENDER_CHUNK, 100 by default; ``dag.test`` runs
+# (command line, demo) use 400, see runner.run_dag. Memory stays bounded inside the task: the renderer lays
+# out documents of at most ``letters.DEFAULT_BATCH_SIZE`` letters. Tests may set CHUNK_SIZE itself.
+CHUNK_SIZE: int | None = None
+
+
+def _chunk_size() -> int:
+    return CHUNK_SIZE or int(os.environ.get("ARREARS_RENDER_CHUNK") or 100)
 
 
 @dataclass(frozen=True)
@@ -210,7 +216,8 @@ def _number_in_print_order(spec: RunSpec, decisions: list[Decision]) -> int:
 
 
 def _chunks(ids: list[str]) -> list[list[str]]:
-    return [ids[i:i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
+    size = _chunk_size()
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 def _pending_decisions(spec: RunSpec, lease_ids: list[str]) -> tuple[list[Decision], dict[str, dict]]:

@@ -118,8 +118,28 @@ def run_dag(dag_id: str, as_of: dt.date, conf: dict | None = None, hour: int = 7
     # dag.test's "No tasks to run" warning repeats while a mapped task with nothing to render expands to zero
     # instances (a re-run that has no new lease): the normal path, not a problem of the run.
     logging.getLogger("airflow.sdk.definitions.dag").setLevel(logging.ERROR)
-    with _parse_once():
+    with _parse_once(), _render_chunk_for_dag_test():
         return dag.test(logical_date=logical_date_for(as_of, hour), run_conf=conf or {})
+
+
+# Leases per rendering task under dag.test, unless ARREARS_RENDER_CHUNK says otherwise. Its mapped tasks run one
+# after the other, each with its own pool of rendering processes (spawned, importing WeasyPrint): larger chunks
+# start fewer pools and tasks. Under the scheduler the default (100) spreads a run over the workers.
+DAG_TEST_RENDER_CHUNK = 400
+
+
+@contextmanager
+def _render_chunk_for_dag_test():
+    import os
+
+    if os.environ.get("ARREARS_RENDER_CHUNK"):
+        yield
+        return
+    os.environ["ARREARS_RENDER_CHUNK"] = str(DAG_TEST_RENDER_CHUNK)
+    try:
+        yield
+    finally:
+        os.environ.pop("ARREARS_RENDER_CHUNK", None)
 
 
 def run_step(step_key: str | int, as_of: dt.date, *, dry_run: bool = False, quiet: bool = False,

@@ -103,3 +103,17 @@ def test_the_dag_folder_is_parsed_and_written_once_per_process(monkeypatch):
     assert synced == [("dags-folder", None)] * 2
     # Outside our dag.test call, Airflow's own functions are back.
     assert dagbag_module.BundleDagBag is FakeBag and dagbag_module.sync_bag_to_db is fake_sync
+
+
+def test_dag_test_runs_render_larger_chunks_unless_told(monkeypatch):
+    from arrears.orchestration import pipeline, runner
+
+    monkeypatch.delenv("ARREARS_RENDER_CHUNK", raising=False)
+    ids = [f"L-{i:06d}" for i in range(1000)]
+    assert [len(c) for c in pipeline._chunks(ids)] == [100] * 10
+    with runner._render_chunk_for_dag_test():
+        assert [len(c) for c in pipeline._chunks(ids)] == [400, 400, 200]
+    assert len(pipeline._chunks(ids)) == 10  # only for the dag.test call
+    monkeypatch.setenv("ARREARS_RENDER_CHUNK", "7")
+    with runner._render_chunk_for_dag_test():
+        assert len(pipeline._chunks(ids)) == 143
