@@ -112,12 +112,15 @@ def _apply_contact_policy(policy: ContactPolicy, ctx: Context, r: dict[str, Any]
                      f"{HOLD_RULES_FR[hold.rule]}), tâche pour le chargé de recouvrement : {hold.reason}")
 
 
-def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | None = None) -> list[Decision]:
+def decide_step(engine: Engine, step: int | str, as_of: dt.date, plan: Plan | None = None, *,
+                records: list[dict[str, Any]] | None = None) -> list[Decision]:
     """The decisions of ``step`` (number or id) at D = ``as_of``: one per lease of its cohort, sorted by
-    lease_id. Step 6 and step 14 decisions say whether a manager approved the lease (``approved``)."""
+    lease_id. Step 6 and step 14 decisions say whether a manager approved the lease (``approved``).
+    ``records``: the cohort at D (``cohort_records``) when the caller has just read it; else read here."""
     plan = plan or load_plan()
     spec = plan.step(step)
-    records = cohort_records(engine, spec.number, as_of, plan)
+    if records is None:
+        records = cohort_records(engine, spec.number, as_of, plan)
     if not records:
         return []
     period = period_of(as_of)

@@ -14,6 +14,7 @@ approvals of steps 6 and 14 as a demo manager would, writes the KPI report, and 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import sys
@@ -120,6 +121,8 @@ def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps
     from arrears.core.db import make_engine, migrate
     from arrears.decide.steps import decide_step
     from arrears.demo.seed import seed_demo
+    from arrears.orchestration import phases
+    from arrears.orchestration.pipeline import make_spec
     from arrears.orchestration.runner import format_summary, last_summary, run_dag
 
     started = time.perf_counter()
@@ -139,6 +142,7 @@ def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps
     totals: Counter = Counter()
     failed = []
     runs = month_runs(month)
+    timings = []
     runs_started = time.perf_counter()
     for index, (day, number) in enumerate(runs):
         step = plan.step(number)
@@ -151,9 +155,12 @@ def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps
         t0 = time.perf_counter()
         dag_run = run_dag(step.id, day, {"as_of": day.isoformat(), "dry_run": False, "db_url": url},
                           hour=step.schedule.hour)
+        wall = time.perf_counter() - t0
         state = str(getattr(dag_run.state, "value", dag_run.state))
         summary = last_summary(number, day, dag_run.run_id, db_url=url) or {}
-        print(f"{day} step {number:>2} {step.title:<45} {state:<8} {time.perf_counter() - t0:5.1f} s")
+        print(f"{day} step {number:>2} {step.title:<45} {state:<8} {wall:5.1f} s")
+        timings.append(phases.run_record(day.isoformat(), number, wall,
+                                         phases.read(make_spec(number, day, dag_run.run_id).work_dir)))
         if summary:
             print(format_summary(summary))
             totals["letters"] += sum(summary.get("letters_by_type", {}).values())
@@ -166,6 +173,9 @@ def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps
     from arrears.report.monthly import write_report
 
     report_paths = write_report(engine, month)
+    # Where the runs' time went (bench/bench_demo_month.py prints it as the phase table).
+    write_atomic(settings.var_dir() / "demo" / "phase_times.json",
+                 json.dumps({"month": month, "leases": leases, "runs": timings}, indent=1))
     out = settings.output_dir()
     print()
     print(f"month {month} done in {time.perf_counter() - started:.0f} s: {totals['letters']} letters "

@@ -26,6 +26,8 @@ from arrears.core.calendar import as_of_from_logical_date  # noqa: F401 (the DAG
 from arrears.core.files import ensure_dir
 from arrears.decide.decision import Decision
 from arrears.orchestration import run_files
+from arrears.orchestration.phases import read as read_phases
+from arrears.orchestration.phases import timed, timed_task
 from arrears.orchestration.run_counts import (
     completed_since_last_summary,
     failure_entry,
@@ -36,8 +38,14 @@ from arrears.orchestration.run_counts import (
 
 log = logging.getLogger(__name__)
 
-# Letters per rendering task: one WeasyPrint document per chunk (about +1 MB per letter while laid out).
-CHUNK_SIZE = int(os.environ.get("ARREARS_RENDER_CHUNK", "100"))
+# Leases per rendering task (a mapped task instance): ARREARS_RENDER_CHUNK, 100 by default; ``dag.test`` runs
+# (command line, demo) use 400, see runner.run_dag. Memory stays bounded inside the task: the renderer lays
+# out documents of at most ``letters.DEFAULT_BATCH_SIZE`` letters. Tests may set CHUNK_SIZE itself.
+CHUNK_SIZE: int | None = None
+
+
+def _chunk_size() -> int:
+    return CHUNK_SIZE or int(os.environ.get("ARREARS_RENDER_CHUNK") or 100)
 
 
 @dataclass(frozen=True)
@@ -117,25 +125,38 @@ def make_spec(step_key: str | int, as_of: dt.date | str, run_id: str, dry_run: b
 def select_cohort(spec: RunSpec) -> dict[str, Any]:
     """Compute the positions at D and the step's cohort; returns its size and total balance."""
     from arrears.ingest.freshness import check_portfolio
-    from arrears.select.cohorts import cohort_frame
+    from arrears.select.cohorts import cohort_records, ensure_positions
 
-    check_portfolio(_engine(spec), spec.step, spec.as_of_date, dry_run=spec.dry_run)  # safe start
-    frame = cohort_frame(_engine(spec), spec.step, spec.as_of_date)
-    if not spec.dry_run:
-        from arrears.orchestration.alerts import check_cohort_size
+    with timed(spec, "cohorts", "check"):
+        check_portfolio(_engine(spec), spec.step, spec.as_of_date, dry_run=spec.dry_run)  # safe start
+    with timed(spec, "positions"):
+        ensure_positions(_engine(spec), spec.as_of_date)
+    with timed(spec, "cohorts"):
+        records = cohort_records(_engine(spec), spec.step, spec.as_of_date)
+        _COHORT.clear()
+        _COHORT[(spec.run_id, spec.step, spec.as_of, spec.db_url)] = records
+        if not spec.dry_run:
+            from arrears.orchestration.alerts import check_cohort_size
 
-        # A cohort far larger than last month's (a broken import often shows this way) alerts operations.
-        check_cohort_size(spec.step, spec.period, len(frame), _engine(spec))
-    balance = int(frame["balance_cents"].sum()) if "balance_cents" in frame and len(frame) else 0
-    log.info("step %s at %s: cohort of %d leases", spec.step_id, spec.as_of, len(frame))
-    return {"cohort": len(frame), "balance_cents": balance}
+            # A cohort far larger than last month's (a broken import often shows this way) alerts operations.
+            check_cohort_size(spec.step, spec.period, len(records), _engine(spec))
+    balance = sum(int(r.get("balance_cents") or 0) for r in records)
+    log.info("step %s at %s: cohort of %d leases", spec.step_id, spec.as_of, len(records))
+    return {"cohort": len(records), "balance_cents": balance}
 
 
+# The cohort select_cohort has just read, for decide when it runs next in the same process (dag.test: the
+# command line, the demo); under the scheduler each task has its own process and decide reads it again.
+_COHORT: dict[tuple, list[dict[str, Any]]] = {}
+
+
+@timed_task("decisions")
 def decide(spec: RunSpec) -> dict[str, Any]:
     """Decide what the step does for each lease of the cohort; the decisions go to the run's work folder."""
     from arrears.decide.steps import decide_step
 
-    decisions = decide_step(_engine(spec), spec.step, spec.as_of_date)
+    records = _COHORT.pop((spec.run_id, spec.step, spec.as_of, spec.db_url), None)
+    decisions = decide_step(_engine(spec), spec.step, spec.as_of_date, records=records)
     lines = "".join(json.dumps(d.to_dict(), ensure_ascii=False) + "\n" for d in decisions)
     run_files.put_work(spec, "decisions.jsonl", lines)
     letters = sum(1 for d in decisions if d.letter)
@@ -173,6 +194,7 @@ def approval_request(spec: RunSpec) -> dict[str, Any]:
             "held_back": held_back}
 
 
+@timed_task("reserve")
 def reserve_actions(spec: RunSpec, approved: list[str] | None = None) -> dict[str, Any]:
     """Reserve one journal row per decision (per approved lease for steps that need approval) and split the
     pending work into chunks for rendering. In a dry run nothing is reserved: chunks index the decisions."""
@@ -207,7 +229,8 @@ def _number_in_print_order(spec: RunSpec, decisions: list[Decision]) -> int:
 
 
 def _chunks(ids: list[str]) -> list[list[str]]:
-    return [ids[i:i + CHUNK_SIZE] for i in range(0, len(ids), CHUNK_SIZE)]
+    size = _chunk_size()
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 def _pending_decisions(spec: RunSpec, lease_ids: list[str]) -> tuple[list[Decision], dict[str, dict]]:
@@ -223,6 +246,7 @@ def _pending_decisions(spec: RunSpec, lease_ids: list[str]) -> tuple[list[Decisi
     return [Decision.from_dict(r["decision"]) for r in rows], {r["lease_id"]: r for r in rows}
 
 
+@timed_task("rendering", per_chunk=True)
 def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
     """Render the letters (and per-lease files: transfer file, write-off form) of one chunk of leases."""
     from arrears.act import journal
@@ -336,6 +360,7 @@ def _rendered(spec: RunSpec) -> tuple[list[dict], list[dict]]:
     return docs, failures
 
 
+@timed_task("batches")
 def assemble_batches(spec: RunSpec) -> dict[str, Any]:
     """One print-ready batch per letter class (simple, registered), with cover sheet and deposit list."""
     from arrears.config.plan import load_plan
@@ -364,6 +389,7 @@ def assemble_batches(spec: RunSpec) -> dict[str, Any]:
     return {"batches": batches}
 
 
+@timed_task("worklists")
 def write_worklists(spec: RunSpec) -> dict[str, Any]:
     """Per officer: the worklist of the tasks this run creates (XLSX and PDF)."""
     from arrears.config.plan import load_plan
@@ -404,6 +430,7 @@ def lists_after_approval(step_key: str | int, as_of: dt.date, decisions: list[De
     return run_files.write_accounting_list(spec, decisions)
 
 
+@timed_task("recording")
 def record_actions(spec: RunSpec) -> dict[str, Any]:
     """Apply the rendered decisions: actions, tasks, state changes; mark the journal rows recorded."""
     if spec.dry_run:
@@ -428,6 +455,7 @@ def record_actions(spec: RunSpec) -> dict[str, Any]:
     return totals
 
 
+@timed_task("summary")
 def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
     """The run summary: cohort, letters by type, registered letters, tasks per officer, amounts, failures,
     quarantined inputs — stored in ``step_runs`` and written next to the outputs."""
@@ -478,6 +506,7 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
         "worklist_index": parts.get("worklists", {}).get("index", []),
         "review_packs": parts.get("worklists", {}).get("review_packs", []),
         "quarantined_inputs": quarantined_inputs(),
+        "phase_seconds": read_phases(spec.work_dir),  # technical: seconds per phase so far (no tenant data)
         "output_dir": settings.output_store().location(spec.output_prefix),
     }
     summary["deliveries"] = run_files.deliver(spec, summary)

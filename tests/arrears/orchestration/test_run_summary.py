@@ -129,3 +129,35 @@ def test_failure_carries_lease_and_reason_code_not_the_name(portfolio, capsys):
 def test_failure_codes(message, code):
     entry = run_counts.failure_entry("L1", message)
     assert entry == {"lease_id": "L1", "reason_code": code, "reason": run_counts.FAILURE_REASONS[code]}
+
+
+def test_decide_reuses_the_cohort_select_cohort_read_in_the_same_process(portfolio, monkeypatch):
+    from arrears.decide.steps import decide_step
+    from arrears.select import cohorts
+
+    reads = []
+    real = cohorts.cohort_records
+
+    def counted(*args, **kwargs):
+        reads.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cohorts, "cohort_records", counted)
+    monkeypatch.setattr("arrears.decide.steps.cohort_records", counted)
+    spec = pipeline.make_spec(3, SEP5, run_id="run-1")
+    assert pipeline.select_cohort(spec)["cohort"] == 2
+    assert pipeline.decide(spec)["decisions"] == 2
+    assert reads == [3]  # read once, by select_cohort
+    fresh = [d.to_dict() for d in decide_step(portfolio, 3, SEP5)]
+    assert reads == [3, 3]
+    assert [d.to_dict() for d in pipeline.load_decisions(spec)] == fresh
+    # Another run (or a process where select_cohort did not run) reads the cohort itself.
+    pipeline.decide(pipeline.make_spec(3, SEP5, run_id="run-2"))
+    assert reads == [3, 3, 3]
+
+
+def test_the_summary_keeps_the_seconds_of_each_phase(portfolio):
+    summary = run(pipeline.make_spec(3, SEP5, run_id="run-1"))
+    assert set(summary["phase_seconds"]) == {"positions", "cohorts", "decisions", "reserve", "rendering",
+                                             "batches", "worklists", "recording"}
+    assert all(isinstance(v, float) and v >= 0 for v in summary["phase_seconds"].values())
