@@ -187,8 +187,8 @@ def lease_figures(conn: Connection, as_of: dt.date, lease_ids: list[str]) -> dic
     if not lease_ids:
         return {}
     wanted = set(lease_ids)
-    figures = {r["lease_id"]: r for r in run_sql(conn, "cohorts/support/lease_figures", {"as_of": as_of})
-               if r["lease_id"] in wanted}
+    figures = {r["lease_id"]: r
+               for r in run_sql(conn, "cohorts/support/lease_figures", {"as_of": as_of}, list(wanted))}
     holders: dict[str, list[dict[str, Any]]] = {}
     for h in run_sql(conn, "cohorts/support/holders", {}, list(wanted)):
         holders.setdefault(h["lease_id"], []).append(h)

@@ -1,5 +1,7 @@
 -- The figures every cohort row carries (worklists, letters): the lease, its staff, its derived figures at
--- D (lease_positions) and its addresses. arrears.cohorts merges it onto a step's lease ids.
+-- D (lease_positions) and its addresses, for the given lease ids only (chunked by run_sql):
+-- arrears.cohorts merges it onto a step's rows. Reading every lease's figures to keep a cohort's made each
+-- cohort cost the whole portfolio (200 000 rows fetched for a cohort of 5 000).
 with
 
 positions as (
@@ -59,6 +61,7 @@ final as (
     from leases as l
     inner join positions as p on p.lease_id = l.lease_id
     inner join agencies as a on a.agency_id = l.agency_id
+    where l.lease_id in :lease_ids
 )
 
 select * from final order by lease_id
