@@ -213,19 +213,20 @@ def run_all(args, work: str, db_url: str) -> None:
 
 def print_render(res: dict) -> None:
     letters, seconds = res["letters"], res["render_s"]
-    note = "" if res["complete"] else (f" — LIMITED to {res['letters']} of {res['planned_leases']} leases "
-                                       f"(--render-limit); the run was stopped, not completed")
+    note = "" if res["complete"] else (f" — LIMITED (--render-limit): {res['letters']} of the step's "
+                                       f"{res['planned_letters']} letters; the run was stopped, not completed")
     line(f"5 render step {res['step']} {res['date'][8:]}/{res['date'][5:7]}", res,
-         f"{letters} letters in {seconds:.0f} s = {res['letters_per_s']:.2f} letters/s on 2 Celery workers{note}")
+         f"{letters} letters ({res['failures']} failed) in {seconds:.0f} s = {res['letters_per_s']:.2f} letters/s "
+         f"on 2 Celery workers{note}")
     print("  run tasks before rendering: " + ", ".join(f"{k} {v:.0f} s" for k, v in res["task_s"].items()))
-    print(f"  planned: {res['planned_leases']} leases in {res['planned_chunks']} chunks of "
-          f"{res['chunk_size']}; rendered {res['chunks_done']} chunks")
+    print(f"  planned: {res['planned_letters']} letters for {res['planned_leases']} leases in "
+          f"{res['planned_chunks']} chunks of {res['chunk_size']}; rendered {res['chunks_done']} chunks")
     for worker, w in sorted(res["workers"].items()):
         print(f"  {worker}: {w['chunks']} chunks, {w['letters']} letters, {w['busy_s']:.0f} s busy, "
               f"peak {w['peak_mb']:.0f} MB (worker process tree)")
     if not res["complete"] and res["letters_per_s"]:
-        est = res["planned_leases"] / res["letters_per_s"]
-        print(f"  the whole step at that rate: {res['planned_leases']} / {res['letters_per_s']:.2f} = {est:.0f} s")
+        est = res["planned_letters"] / res["letters_per_s"]
+        print(f"  the whole step at that rate: {res['planned_letters']} / {res['letters_per_s']:.2f} = {est:.0f} s")
     if res.get("state"):
         print(f"  run state: {res['state']}")
 

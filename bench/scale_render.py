@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import os
 import threading
 import time
@@ -169,6 +168,7 @@ def _follow(stack, dag_id: str, run_id: str, limit: int, timeout: float) -> dict
     """Poll the run until it ends, or ``limit`` letters are rendered, or ``timeout``; collect the figures."""
     deadline = time.monotonic() + timeout
     letters_of: dict[int, int] = {}
+    failures_of: dict[int, int] = {}
     planned: dict = {}
     state = None
     while True:
@@ -180,12 +180,12 @@ def _follow(stack, dag_id: str, run_id: str, limit: int, timeout: float) -> dict
             reserved = _xcom(stack, dag_id, run_id, "reserve_actions")
             planned = {"planned_letters": decided["letters"], "planned_leases": reserved["pending"],
                        "planned_chunks": len(reserved["chunks"])}
-            print(f"  [render] {planned}", file=sys_stderr(), flush=True)
         renders = [ti for ti in tis if ti["task_id"] == "render_documents" and ti["state"] == "success"]
         for ti in renders:
             if ti["map_index"] not in letters_of:
-                letters_of[ti["map_index"]] = int(_xcom(stack, dag_id, run_id, "render_documents",
-                                                        ti["map_index"])["letters"])
+                rendered = _xcom(stack, dag_id, run_id, "render_documents", ti["map_index"])
+                letters_of[ti["map_index"]] = int(rendered["letters"])
+                failures_of[ti["map_index"]] = int(rendered["failures"])
         done = sum(letters_of.values())
         if state in ("success", "failed"):
             break
@@ -207,14 +207,8 @@ def _follow(stack, dag_id: str, run_id: str, limit: int, timeout: float) -> dict
     letters = sum(letters_of.values())
     task_s = {t: float(by_id[t]["duration"] or 0) for t in (*BEFORE_RENDER, *AFTER_RENDER)
               if t in by_id and by_id[t]["state"] == "success"}
-    return {"state": state, "complete": state == "success", "letters": letters, "render_s": round(render_s, 1),
+    return {"state": state, "complete": state == "success", "letters": letters,
+            "failures": sum(failures_of.values()), "render_s": round(render_s, 1),
             "letters_per_s": round(letters / render_s, 3) if render_s else 0.0, "chunks_done": len(renders),
             "workers": workers, "task_s": task_s,
-            **(planned or {"planned_letters": 0, "planned_leases": 0, "planned_chunks": 0}),
-            "chunks_needed_for_limit": math.ceil(limit / 100) if limit else None}
-
-
-def sys_stderr():
-    import sys
-
-    return sys.stderr
+            **(planned or {"planned_letters": 0, "planned_leases": 0, "planned_chunks": 0})}
