@@ -39,6 +39,7 @@ from sqlalchemy import Column, Engine, MetaData, String, Table, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from arrears.core import models as m
+from arrears.core.db import refresh_statistics
 from arrears.ingest.csvformats import (
     FileProblem,
     ValueProblem,
@@ -562,6 +563,7 @@ def import_dir(engine: Engine, directory: Path | str,
                 loader.load(plan, quarantine)
                 if ticker:
                     ticker.file_done(plan)
+            refresh_statistics(conn, [p.spec.table for p in plans])  # PostgreSQL plans for the new sizes
             if plans:  # when the portfolio was last refreshed (safe starts: arrears.ingest.freshness)
                 conn.execute(m.ImportRun.__table__.insert().values(
                     imported_at=datetime.now(UTC).replace(tzinfo=None), files=len(plans),

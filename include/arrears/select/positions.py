@@ -275,6 +275,9 @@ def store_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | Non
             conn.execute(delete(table).where(table.c.as_of == as_of, table.c.lease_id.in_(chunk)))
     for i in range(0, len(rows), 5000):
         conn.execute(insert(table), rows[i:i + 5000])
+    from arrears.core.db import refresh_statistics
+
+    refresh_statistics(conn, [table.name])  # the cohort queries read this date's rows next
     return len(rows)
 
 
