@@ -205,11 +205,26 @@ def position_rows(conn: Connection, as_of: dt.date, lease_ids: Sequence[str] | N
     else:
         batches = ({"all_leases": False, "lease_ids": chunk} for chunk in _chunks(sorted(set(lease_ids))))
     rows: list[dict[str, Any]] = []
-    for batch in batches:
-        result = conn.execute(query, {**params, **batch})
-        rows.extend(_finish(dict(r), as_of, tolerance) for r in result.mappings())
+    _hash_joins_only(conn, True)
+    try:
+        for batch in batches:
+            result = conn.execute(query, {**params, **batch})
+            rows.extend(_finish(dict(r), as_of, tolerance) for r in result.mappings())
+    finally:
+        _hash_joins_only(conn, False)
     rows.sort(key=lambda r: r["lease_id"])
     return rows
+
+
+def _hash_joins_only(conn: Connection, on: bool) -> None:
+    """PostgreSQL, for the positions query only (in the caller's transaction): no nested loops.
+
+    The query joins a dozen grouped CTEs by lease_id; PostgreSQL cannot estimate their sizes and chose a
+    nested loop for "months paid late" (a few rows expected, tens of thousands found) against every lease:
+    quadratic, hours at 200 000 leases (bench/bench_scale.py). Hash joins are right for every CTE here.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("set local enable_nestloop = " + ("off" if on else "default")))
 
 
 def compute_positions(conn: Connection, as_of: dt.date, lease_ids: list[str] | None = None, *,
