@@ -51,6 +51,7 @@ def bucket(db_url, monkeypatch, tmp_path):
     monkeypatch.setenv("ARREARS_OUTPUT_DIR", str(tmp_path / "host-a" / "output"))
     monkeypatch.setenv("ARREARS_VAR_DIR", str(tmp_path / "host-a" / "var"))
     monkeypatch.setenv("ARREARS_RENDER_CHUNK", "2")        # two rendering tasks
+    monkeypatch.setattr("arrears.orchestration.pipeline.CHUNK_SIZE", 2)   # read once, when first imported
     engine = make_engine(db_url)
     p = Portfolio(engine)
     for lease_id, postcode in (("BIG-1", "69003"), ("BIG-2", "69100"), ("BIG-3", "69008")):
