@@ -17,9 +17,10 @@ from __future__ import annotations
 import functools
 import json
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 # In pipeline order; "airflow" is what the run's wall time leaves once the others are taken off.
 PHASES = ("positions", "cohorts", "decisions", "reserve", "rendering", "batches", "worklists", "recording",
