@@ -123,7 +123,8 @@ def run_naive(url: str, n: int, out_dir: Path) -> dict:
     from arrears.core.files import ensure_dir, write_atomic
     from arrears.documents import letters as L
     from arrears.documents.registered import ensure_ranges
-    from arrears.documents.render import html_to_pdf
+    from arrears.documents.render import TEMPLATES_DIR, safe_url_fetcher
+    from weasyprint import HTML
 
     engine = make_engine(url)
     landlord = load_landlord()
@@ -139,7 +140,10 @@ def run_naive(url: str, n: int, out_dir: Path) -> dict:
                 failures += 1
                 continue
             path = letters_dir / f"{L.safe_filename(d.lease_id)}_{ctx['document_id']}.pdf"
-            write_atomic(path, html_to_pdf(L.wrap_document([html])))
+            # what a developer writes first: one HTML -> write_pdf per letter (stylesheet linked from the page)
+            pdf = HTML(string=L.wrap_document([html]), base_url=str(TEMPLATES_DIR) + "/",
+                       url_fetcher=safe_url_fetcher()).write_pdf()
+            write_atomic(path, pdf)
             done += 1
     return {"letters": done, "failures": failures}
 
