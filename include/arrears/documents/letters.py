@@ -1,4 +1,4 @@
-"""Render the letters of a step: many letters laid out in ONE WeasyPrint document, split into one PDF each.
+"""Render the letters of a step: each letter laid out as its own document, a batch written as one PDF and split.
 
 ``render_letters(engine, decisions, out_dir)`` takes the decisions that carry a letter and, per batch of
 ``batch_size`` letters:
@@ -8,8 +8,9 @@
    template error fails THAT letter (a :class:`RenderFailure` naming the lease), the others go on;
 2. allocates the registered number of a registered letter (not in a dry run) — once per (lease, step,
    period): a re-render finds the same number and the same document id;
-3. lays the batch out as one document (each letter a page group starting on a recto) and writes
-   ``out_dir/letters/<lease_id>_<document_id>.pdf`` per letter from ``document.copy(its pages)``;
+3. lays each letter out as its own WeasyPrint document (stylesheet, fonts and logo parsed once per process),
+   writes the batch's pages as ONE PDF (fonts subset once) and splits it with pypdf into
+   ``out_dir/letters/<lease_id>_<document_id>.pdf`` per letter;
 4. records a ``documents`` row per letter (not in a dry run; an upsert keyed by the document id).
 
 ``render_letters`` on one chunk is self-contained (it opens its own connections), so the orchestration can
@@ -43,9 +44,8 @@ log = logging.getLogger(__name__)
 
 STYLESHEET = "letters/letter.css"
 
-# Letters per WeasyPrint document. Measured with bench/bench_render.py (WeasyPrint 70, 2-page letter):
-# CPU per letter is flat up to ~20 letters per document, then grows (+25 % at 44, +30 % at 100) and a
-# 100-letter document peaks at ~500 MB; 20 keeps the shared font subsetting and ~150 MB per worker.
+# Letters per written PDF (each letter is laid out alone; the batch's pages are written once, its fonts
+# subset once, then split per letter). The laid-out letters of a batch are held in memory until written.
 DEFAULT_BATCH_SIZE = 20
 # Letters per task of the process pool (and per Airflow mapped task): several documents each.
 DEFAULT_CHUNK_SIZE = 100
@@ -209,28 +209,10 @@ def _appointment(conn, decision: Decision, ctx: dict, landlord, dry_run: bool):
                                  document_id=ctx["document_id"], **args)
 
 
-def _letter_pages(document, document_ids: Sequence[str]) -> dict[str, list]:
-    """Pages of each letter in the laid-out batch, from the anchors ``doc-<id>`` … ``end-<id>``."""
-    starts: dict[str, int] = {}
-    ends: dict[str, int] = {}
-    for index, page in enumerate(document.pages):
-        for anchor in page.anchors:
-            if anchor.startswith("doc-"):
-                starts.setdefault(anchor[4:], index)
-            elif anchor.startswith("end-"):
-                ends[anchor[4:]] = index
-    out = {}
-    for doc_id in document_ids:
-        if doc_id not in starts or doc_id not in ends:
-            raise RenderError(f"document {doc_id}: its pages were not found in the laid-out batch")
-        out[doc_id] = document.pages[starts[doc_id]:ends[doc_id] + 1]
-    return out
-
-
 _PAGE_TOTAL_RE = re.compile(r'(<div class="page-total">)\d+(</div>)')
 # The page count printed as "page x / y" before a letter is laid out: the last count seen for its type
 # (per process). The footer lives in a page margin box, so the printed total never changes the flow: a
-# letter whose guess was wrong is fixed by laying the batch out once more with the counts now known.
+# letter whose guess was wrong is laid out once more with its count now known.
 _PAGES_SEEN: dict[str, int] = {}
 DEFAULT_PAGE_GUESS = 2
 
@@ -239,35 +221,54 @@ def _with_page_total(html: str, total: int) -> str:
     return _PAGE_TOTAL_RE.sub(rf"\g<1>{int(total)}\g<2>", html, count=1)
 
 
-def _layout(items: list[tuple[Decision, dict, str]]):
-    """Lay the letters out as one document; every letter's "page x / y" carries its own page count."""
-    ids = [c["document_id"] for _d, c, _h in items]
-    document = html_document(wrap_document(html for _d, _c, html in items))
-    pages_of = _letter_pages(document, ids)
-    fixed = []
-    wrong = False
-    for (decision, ctx, html), doc_id in zip(items, ids, strict=True):
-        count = len(pages_of[doc_id])
-        _PAGES_SEEN[decision.letter.letter_type] = count
-        if ctx.get("page_total") != count:
-            wrong = True
-            ctx["page_total"] = count
-            html = _with_page_total(html, count)
-        fixed.append((decision, ctx, html))
-    if wrong:
-        items[:] = fixed
-        document = html_document(wrap_document(html for _d, _c, html in fixed))
-        pages_of = _letter_pages(document, ids)
-    return document, pages_of
+def letter_document(html: str):
+    """One letter laid out as its own WeasyPrint document (stylesheet, fonts and logo shared by the process).
+
+    A document per letter keeps layout cost proportional to the letter (a batch document grows per-page
+    costs with its size) and needs no second layout pass for the batch."""
+    return html_document(
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Courrier</title></head><body>'
+        + html + "</body></html>", stylesheets=(STYLESHEET,))
+
+
+def _layout(decision: Decision, ctx: dict, html: str):
+    """Lay the letter out; its "page x / y" carries its own page count."""
+    document = letter_document(html)
+    count = len(document.pages)
+    _PAGES_SEEN[decision.letter.letter_type] = count
+    if ctx.get("page_total") != count:
+        ctx["page_total"] = count
+        document = letter_document(_with_page_total(html, count))
+    return document
+
+
+def _split_pdf(documents: list) -> list[bytes]:
+    """Write the letters of a batch as ONE PDF (fonts subset and embedded once) and split it per letter."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    merged = documents[0].copy([page for document in documents for page in document.pages]).write_pdf()
+    reader = PdfReader(io.BytesIO(merged))
+    out, start = [], 0
+    for document in documents:
+        writer = PdfWriter()
+        for page in reader.pages[start:start + len(document.pages)]:
+            writer.add_page(page)
+        start += len(document.pages)
+        writer.add_metadata({"/Title": "Courrier", "/Producer": "WeasyPrint + pypdf"})
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        out.append(buffer.getvalue())
+    return out
 
 
 def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
                    dry_run: bool = False, landlord=None, batch_size: int = DEFAULT_BATCH_SIZE) -> RenderResult:
     """Render the letters of ``decisions`` (those with a letter) into ``out_dir/letters/``.
 
-    ``batch_size`` bounds the letters laid out in one WeasyPrint document (memory grows by about 4–5 MB
-    per letter while a document is laid out, and layout time per letter grows with the document: see
-    DEFAULT_BATCH_SIZE).
+    ``batch_size`` bounds the letters held laid out in memory and written as one PDF before the split
+    (see DEFAULT_BATCH_SIZE).
     """
     from arrears.config.landlord import load_landlord
     from arrears.core.db import engine_for
@@ -301,32 +302,29 @@ def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir:
                     result.failures.append(RenderFailure(decision.lease_id, message))
             if not items:
                 continue
-            try:
-                laid_out = [(_layout(items), items)]
-            except Exception:  # noqa: BLE001 - isolate the letter that breaks the layout
-                log.warning("batch layout failed; laying out its %d letters one by one", len(items))
-                laid_out = []
-                for item in items:
-                    try:
-                        laid_out.append((_layout([item]), [item]))
-                    except Exception as exc:  # noqa: BLE001
-                        result.failures.append(RenderFailure(item[0].lease_id, f"layout failed: {exc}"))
+            laid_out = []
+            for decision, ctx, html in items:
+                try:
+                    laid_out.append((decision, ctx, _layout(decision, ctx, html)))
+                except Exception as exc:  # noqa: BLE001 - a letter that breaks the layout fails alone
+                    result.failures.append(RenderFailure(decision.lease_id, f"layout failed: {exc}"))
+            if not laid_out:
+                continue
+            pdfs = _split_pdf([document for _d, _c, document in laid_out])
             batch_rows: list[RenderedLetter] = []
-            for (document, pages_of), group in laid_out:
-                for decision, ctx, _html in group:
-                    doc_id = ctx["document_id"]
-                    pages = pages_of[doc_id]
-                    path = letters_dir / f"{safe_filename(decision.lease_id)}_{doc_id}.pdf"
-                    write_atomic(path, document.copy(pages).write_pdf())
-                    address = ctx["address"]
-                    batch_rows.append(RenderedLetter(
-                        document_id=doc_id, lease_id=decision.lease_id, step=decision.step,
-                        period=decision.period, letter_type=decision.letter.letter_type,
-                        variant=decision.letter.variant or "default", registered=bool(decision.letter.registered),
-                        number=ctx["registered_number"], path=str(path), pages=len(pages),
-                        postcode=address["postcode"], town=address["town"], country=address["country"],
-                        sort_name=_sort_name(ctx), addressee=address["lines"][0],
-                        address_lines=tuple(address["lines"])))
+            for (decision, ctx, document), pdf in zip(laid_out, pdfs, strict=True):
+                doc_id = ctx["document_id"]
+                path = letters_dir / f"{safe_filename(decision.lease_id)}_{doc_id}.pdf"
+                write_atomic(path, pdf)
+                address = ctx["address"]
+                batch_rows.append(RenderedLetter(
+                    document_id=doc_id, lease_id=decision.lease_id, step=decision.step,
+                    period=decision.period, letter_type=decision.letter.letter_type,
+                    variant=decision.letter.variant or "default", registered=bool(decision.letter.registered),
+                    number=ctx["registered_number"], path=str(path), pages=len(document.pages),
+                    postcode=address["postcode"], town=address["town"], country=address["country"],
+                    sort_name=_sort_name(ctx), addressee=address["lines"][0],
+                    address_lines=tuple(address["lines"])))
             if not dry_run:
                 with conn.begin():
                     _record(conn, batch_rows)

@@ -103,8 +103,35 @@ class _SvgStyleNoise(logging.Filter):
         return not text.split(":", 1)[0].strip().startswith(self.SVG_PROPERTIES)
 
 
-def html_document(html: str):
-    """Lay out ``html`` with WeasyPrint (base URL = templates/, safe fetcher). Returns a ``Document``."""
+@lru_cache(maxsize=1)
+def font_config():
+    """One WeasyPrint/Pango font configuration per process: fonts are loaded and measured once, not per letter."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+@lru_cache(maxsize=8)
+def stylesheet(name: str):
+    """``templates/<name>`` parsed once per process (a ``weasyprint.CSS`` reused by every document)."""
+    from weasyprint import CSS
+
+    path = (TEMPLATES_DIR / name).resolve()
+    if not path.is_relative_to(_templates_root()) or not path.is_file():
+        raise RenderError(f"stylesheet {name!r}: no such file under templates/")
+    return CSS(filename=str(path), url_fetcher=safe_url_fetcher(), font_config=font_config())
+
+
+# Images (the landlord's logo) parsed once per process, shared by every document laid out here.
+_IMAGE_CACHE: dict = {}
+
+
+def html_document(html: str, stylesheets: tuple[str, ...] = ()):
+    """Lay out ``html`` with WeasyPrint (base URL = templates/, safe fetcher). Returns a ``Document``.
+
+    ``stylesheets`` (names under templates/) are applied parsed once per process; the font configuration and
+    the image cache are shared by every document of the process.
+    """
     from weasyprint import HTML
 
     # WeasyPrint logs every page laid out at INFO: keep run logs readable (warnings still show, except the
@@ -114,7 +141,8 @@ def html_document(html: str):
     if not any(isinstance(f, _SvgStyleNoise) for f in weasy_log.filters):
         weasy_log.addFilter(_SvgStyleNoise())
 
-    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=safe_url_fetcher()).render()
+    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=safe_url_fetcher()).render(
+        stylesheets=[stylesheet(name) for name in stylesheets], font_config=font_config(), cache=_IMAGE_CACHE)
 
 
 def html_to_pdf(html: str) -> bytes:
