@@ -121,6 +121,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leases", type=int, default=200_000)
     parser.add_argument("--month", default="2025-09")
+    parser.add_argument("--steps", default=None,
+                        help="comma-separated step numbers: the cohorts phase measures only these")
     parser.add_argument("--render-step", type=int, default=None,
                         help="the step whose letters the Celery workers render (default: the letter step "
                              "without approval whose cohort is largest)")
@@ -186,7 +188,10 @@ def run_all(args, work: str, db_url: str) -> None:
             line(f"{'3 positions' if i == 0 else '  positions'} {day:%d/%m}", res, f"{res['stored']:,} rows stored")
     cohorts: dict[int, dict] = {}
     if "cohorts" in wanted:
+        only = {int(x) for x in args.steps.split(",")} if args.steps else None
         for day, step in runs:
+            if only is not None and step not in only:
+                continue
             res = run_phase(script, "cohort", *common, "--date", day.isoformat(), "--step", str(step))
             cohorts[step] = {**res, "date": day.isoformat()}
             line(f"4 cohort step {step:>2} {day:%d/%m}", res, f"{res['cohort']:,} leases ({plan.step(step).id})")
@@ -218,7 +223,7 @@ def print_render(res: dict) -> None:
     line(f"5 render step {res['step']} {res['date'][8:]}/{res['date'][5:7]}", res,
          f"{letters} letters ({res['failures']} failed) in {seconds:.0f} s = {res['letters_per_s']:.2f} letters/s "
          f"on 2 Celery workers{note}")
-    print("  run tasks before rendering: " + ", ".join(f"{k} {v:.0f} s" for k, v in res["task_s"].items()))
+    print("  the run's other tasks: " + ", ".join(f"{k} {v:.0f} s" for k, v in res["task_s"].items()))
     print(f"  planned: {res['planned_letters']} letters for {res['planned_leases']} leases in "
           f"{res['planned_chunks']} chunks of {res['chunk_size']}; rendered {res['chunks_done']} chunks")
     for worker, w in sorted(res["workers"].items()):
