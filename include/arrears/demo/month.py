@@ -160,7 +160,7 @@ def run_demo(leases: int = 5000, seed: int = 2025, month: str = "2025-09", steps
         summary = last_summary(number, day, dag_run.run_id, db_url=url) or {}
         print(f"{day} step {number:>2} {step.title:<45} {state:<8} {wall:5.1f} s")
         timings.append(phases.run_record(day.isoformat(), number, wall,
-                                         phases.read(make_spec(number, day, dag_run.run_id).work_dir)))
+                                         phases.read(make_spec(number, day, dag_run.run_id))))
         if summary:
             print(format_summary(summary))
             totals["letters"] += sum(summary.get("letters_by_type", {}).values())

@@ -31,7 +31,7 @@ COLUMNS = ("airflow", *PHASES)
 @contextmanager
 def timed(spec, phase: str, part: str = "") -> Iterator[None]:
     """Time the block (wall and this process's CPU) into ``phases/<phase>[_<part>].json`` of the run."""
-    from arrears.core.files import write_atomic
+    from arrears.core import settings
 
     wall0, cpu0 = time.perf_counter(), time.process_time()
     try:
@@ -40,7 +40,8 @@ def timed(spec, phase: str, part: str = "") -> Iterator[None]:
         record = {"phase": phase, "seconds": round(time.perf_counter() - wall0, 4),
                   "cpu": round(time.process_time() - cpu0, 4)}
         name = f"{phase}_{part}" if part else phase
-        write_atomic(spec.work_dir / "phases" / f"{name}.json", json.dumps(record))
+        # Through the work store, like the run's other work files: on a bucket no host keeps a copy.
+        settings.work_store().put(f"{spec.work_prefix}/phases/{name}.json", json.dumps(record), replace=True)
 
 
 def timed_task(phase: str, per_chunk: bool = False):
@@ -64,14 +65,28 @@ def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(text))
 
 
-def read(work_dir: Path) -> dict[str, float]:
-    """Seconds per phase of one run (its parts summed), in pipeline order; phases not timed are left out."""
+def read(run) -> dict[str, float]:
+    """Seconds per phase of one run (its parts summed), in pipeline order; phases not timed are left out.
+
+    ``run`` is the run's ``RunSpec`` (its files in the work store, local folder or bucket) or a local work
+    folder."""
     totals: dict[str, float] = {}
-    folder = Path(work_dir) / "phases"
-    for path in sorted(folder.glob("*.json")) if folder.exists() else ():
-        record = json.loads(path.read_text(encoding="utf-8"))
+    for text in _records(run):
+        record = json.loads(text)
         totals[record["phase"]] = totals.get(record["phase"], 0.0) + float(record["seconds"])
     return {p: round(totals[p], 3) for p in (*PHASES, *sorted(set(totals) - set(PHASES))) if p in totals}
+
+
+def _records(run) -> list[str]:
+    if isinstance(run, (str, Path)):
+        folder = Path(run) / "phases"
+        return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.json"))] if folder.exists() else []
+    from arrears.core import settings
+
+    store = settings.work_store()
+    prefix = f"{run.work_prefix}/phases/"
+    return [store.get_text(k) for k in sorted(store.keys(prefix.rstrip("/"))) if k.startswith(prefix)
+            and k.endswith(".json")]
 
 
 def run_record(day: str, step: int, wall: float, seconds: dict[str, float]) -> dict[str, Any]:

@@ -506,7 +506,7 @@ def summarize(spec: RunSpec, parts: dict[str, Any]) -> dict[str, Any]:
         "worklist_index": parts.get("worklists", {}).get("index", []),
         "review_packs": parts.get("worklists", {}).get("review_packs", []),
         "quarantined_inputs": quarantined_inputs(),
-        "phase_seconds": read_phases(spec.work_dir),  # technical: seconds per phase so far (no tenant data)
+        "phase_seconds": read_phases(spec),  # technical: seconds per phase so far (no tenant data)
         "output_dir": settings.output_store().location(spec.output_prefix),
     }
     summary["deliveries"] = run_files.deliver(spec, summary)
