@@ -179,6 +179,16 @@ def test_agreement_follows_the_civility(letters, lease_id, word, salutation):
 def test_no_line_break_inside_legal_references_amounts_phones_dates(letters):
     for lease_id in ("FN", "LN", "H3", "CV", "DEP"):
         raw = raw_text(letters[lease_id].path)
+        # the statement is set in columns, a month or an amount per line (the text is read column by column):
+        # each of its lines is whole, the checks below are for the running text
+        statement = re.search(r"Relevé de votre compte locataire.*?Sommes dues : loyer", raw, re.S)
+        if statement:
+            lines = statement.group(0).splitlines()
+            months = [x for x in lines if re.fullmatch(r"(?:janvier|février|mars|avril|mai|juin|juillet|août|"
+                                                       r"septembre|octobre|novembre|décembre) \d{4}(?: \(au \d+\))?",
+                                                       x.strip())]
+            assert len(months) == 12, (lease_id, lines)
+            raw = raw.replace(statement.group(0), "")
         assert not re.search(r"n°\s*\n", raw), lease_id
         assert not re.search(r"\d\n\d{2}(?:[ \u00a0]\d{2}){3}", raw), lease_id       # a phone number split
         assert not re.search(r"\d[ \u00a0]?\n(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre)", raw)
