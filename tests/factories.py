@@ -123,3 +123,16 @@ class Portfolio:
     def commit(self) -> None:
         self.session.commit()
         self.session.close()
+
+
+def three_large_balances(engine) -> None:
+    """Three leases with 9 months unpaid since January 2025 (step 3's cohort on 5 September 2025), two of
+    them after a missed convocation; postcodes in three postal zones."""
+    p = Portfolio(engine)
+    for lease_id, postcode in (("BIG-1", "69003"), ("BIG-2", "69100"), ("BIG-3", "69008")):
+        p.lease(lease_id, start_on="2024-01-01", postcode=postcode)
+        p.monthly(lease_id, "2025-01", 9)
+        p.pay(lease_id, "2025-01-05", 600_00)
+        if lease_id != "BIG-3":
+            p.action(lease_id, "2025-08-01", "convocation", outcome="no_show")
+    p.commit()

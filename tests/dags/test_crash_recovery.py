@@ -62,20 +62,13 @@ raise SystemExit("not killed")
 @pytest.fixture
 def portfolio(db_url, monkeypatch, tmp_path):
     from arrears.core.db import make_engine
-    from factories import Portfolio
+    from factories import three_large_balances
 
     monkeypatch.setenv("ARREARS_DB_URL", db_url)
     monkeypatch.setenv("ARREARS_OUTPUT_DIR", str(tmp_path / "output"))   # this test's files only
     monkeypatch.setenv("ARREARS_VAR_DIR", str(tmp_path / "var"))
     engine = make_engine(db_url)
-    p = Portfolio(engine)
-    for lease_id, postcode in (("BIG-1", "69003"), ("BIG-2", "69100"), ("BIG-3", "69008")):
-        p.lease(lease_id, start_on="2024-01-01", postcode=postcode)
-        p.monthly(lease_id, "2025-01", 9)
-        p.pay(lease_id, "2025-01-05", 600_00)
-        if lease_id != "BIG-3":
-            p.action(lease_id, "2025-08-01", "convocation", outcome="no_show")
-    p.commit()
+    three_large_balances(engine)
     yield engine
     engine.dispose()
 

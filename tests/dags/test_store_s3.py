@@ -42,7 +42,7 @@ for chunk in json.loads(sys.argv[2]):
 @pytest.fixture
 def bucket(db_url, monkeypatch, tmp_path):
     from arrears.core.db import make_engine
-    from factories import Portfolio
+    from factories import three_large_balances
 
     server = s3_server()
     url, name = s3_bucket(monkeypatch, server)
@@ -51,16 +51,8 @@ def bucket(db_url, monkeypatch, tmp_path):
     monkeypatch.setenv("ARREARS_OUTPUT_DIR", str(tmp_path / "host-a" / "output"))
     monkeypatch.setenv("ARREARS_VAR_DIR", str(tmp_path / "host-a" / "var"))
     monkeypatch.setenv("ARREARS_RENDER_CHUNK", "2")        # two rendering tasks
-    monkeypatch.setattr("arrears.orchestration.pipeline.CHUNK_SIZE", 2)   # read once, when first imported
     engine = make_engine(db_url)
-    p = Portfolio(engine)
-    for lease_id, postcode in (("BIG-1", "69003"), ("BIG-2", "69100"), ("BIG-3", "69008")):
-        p.lease(lease_id, start_on="2024-01-01", postcode=postcode)
-        p.monthly(lease_id, "2025-01", 9)
-        p.pay(lease_id, "2025-01-05", 600_00)
-        if lease_id != "BIG-3":
-            p.action(lease_id, "2025-08-01", "convocation", outcome="no_show")
-    p.commit()
+    three_large_balances(engine)
     yield server, name, engine
     engine.dispose()
 

@@ -181,7 +181,7 @@ def test_no_line_break_inside_legal_references_amounts_phones_dates(letters):
         raw = raw_text(letters[lease_id].path)
         # the statement is set in columns, a month or an amount per line (the text is read column by column):
         # each of its lines is whole, the checks below are for the running text
-        statement = re.search(r"Relevé de votre compte locataire.*?Sommes dues : loyer", raw, re.S)
+        statement = re.search(r"Relevé de votre compte locataire.*?Sommes dues : loyer", raw, re.DOTALL)
         if statement:
             lines = statement.group(0).splitlines()
             months = [x for x in lines if re.fullmatch(r"(?:janvier|février|mars|avril|mai|juin|juillet|août|"
