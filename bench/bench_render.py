@@ -1,9 +1,10 @@
-"""Benchmark: render N letters naively (one ``write_pdf`` per letter, one process) and batched (many letters per
-WeasyPrint document, split per letter, over a process pool), on a synthetic portfolio in a temp SQLite.
+"""Benchmark: render N letters naively (one ``HTML().write_pdf()`` per letter, one process) and our way
+(``render_letters_parallel``: a document per letter with stylesheets, fonts, logo and the letters' user-agent
+stylesheet parsed once per process, over a process pool), on a synthetic portfolio in a temp SQLite.
 
     uv run python bench/bench_render.py                 # 2 000 letters, both ways
     uv run python bench/bench_render.py --letters 200   # quicker
-    uv run python bench/bench_render.py --letters 200 --profile   # + cProfile of the batched path
+    uv run python bench/bench_render.py --letters 200 --profile   # + cProfile of our path, 1 process
 
 Each mode runs in its own fresh process on its own copy of the database (same letters, same registered
 numbers to allocate), so peak memory is measured per mode: ``resource.getrusage`` maxrss of the mode's
@@ -177,7 +178,7 @@ def child(args) -> None:
 
 
 def profile(url: str, n: int, out_dir: Path, batch_size: int) -> None:
-    """cProfile of the batched path in one process: where the time goes."""
+    """cProfile of our path in one process: where the time goes."""
     import cProfile
     import pstats
 
@@ -191,13 +192,13 @@ def profile(url: str, n: int, out_dir: Path, batch_size: int) -> None:
         "letter_context (SQL + statement)": "context.py:*letter_context",
         "Jinja render": "render.py:*render_html",
         "WeasyPrint layout (HTML.render)": "render.py:*html_document",
-        "write_pdf of each letter (copy)": "document.py:*write_pdf",
+        "write_pdf (one per letter)": "document.py:*write_pdf",
         "registered numbers (allocate)": "registered.py:*allocate",
         "documents rows (_record)": "letters.py:*_record",
     }
     import fnmatch
 
-    print(f"\ncProfile, batched path, 1 process, {n} letters: {total:.1f} s total")
+    print(f"\ncProfile, our path, 1 process, {n} letters: {total:.1f} s total")
     for label, pattern in buckets.items():
         cum = sum(v[3] for k, v in stats.stats.items()
                   if fnmatch.fnmatch(f"{os.path.basename(k[0])}:{k[2]}", pattern.replace("*", "")))
@@ -209,8 +210,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=20, help="letters per WeasyPrint document")
-    parser.add_argument("--profile", action="store_true", help="also cProfile the batched path (1 process)")
+    parser.add_argument("--batch-size", type=int, default=20, help="letters recorded per transaction")
+    parser.add_argument("--profile", action="store_true", help="also cProfile our path (1 process)")
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--mode", choices=("naive", "batched"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -242,7 +243,7 @@ def main() -> int:
                 return 1
             r = results[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
             label = ("naive: HTML().write_pdf() per letter, 1 process" if mode == "naive" else
-                     f"ours: render_letters_parallel, {args.workers} processes, {args.batch_size} per PDF")
+                     f"ours: render_letters_parallel, {args.workers} processes")
             print(f"{label:<52} {r['letters']:>5} letters in {r['seconds']:7.1f} s = "
                   f"{r['letters'] / r['seconds']:6.1f} letters/s | CPU {r['cpu_seconds']:.0f} s | peak RSS "
                   f"{r['self_maxrss_mb']:.0f} MB (process), {r['child_maxrss_mb']:.0f} MB (largest worker) | "

@@ -136,3 +136,44 @@ def three_large_balances(engine) -> None:
         if lease_id != "BIG-3":
             p.action(lease_id, "2025-08-01", "convocation", outcome="no_show")
     p.commit()
+
+
+def debtor(p: Portfolio, lease_id: str, **kw) -> str:
+    """A lease owing 3 150,00 € on 5 September 2025: 600 € due on the 1st since Aug 2024, 600 € paid until
+    Dec 2024, 450 € Jan–May 2025, nothing since."""
+    p.lease(lease_id, **kw)
+    p.monthly(lease_id, "2024-08", 14)
+    for month in range(8, 13):
+        p.pay(lease_id, f"2024-{month:02d}-05", 600_00)
+    for month in range(1, 6):
+        p.pay(lease_id, f"2025-{month:02d}-06", 450_00)
+    return lease_id
+
+
+def one_letter_of_each_type(p: Portfolio, as_of: dt.date) -> list:
+    """A debtor (``debtor``) per letter type, ``L000``, ``L001``…, with what its letter needs (a forwarding
+    address, a reject, a plan), and the decisions that send them (registered letters: the formal and last
+    notices; steps 1, 2…; profiles P1…P4, P0 in turn). Commits."""
+    from arrears.decide.decision import LETTER_TYPES, Decision, LetterOrder
+
+    decisions = []
+    for i, letter_type in enumerate(LETTER_TYPES):
+        lease_id, extra = f"L{i:03d}", {}
+        order = {"registered": letter_type in ("formal_notice", "last_notice"), "deadline_days": 8}
+        if letter_type == "departed_tenant":
+            extra = {"end_on": "2025-03-31",
+                     "forwarding": {"line1": "5 place du Capitole", "postcode": "31000", "city": "Toulouse"}}
+            order.update(to_forwarding_address=True, out_of_departement=True)
+        if letter_type == "dd_reject":
+            order["variant"] = "new_payment_means"
+        debtor(p, lease_id, address_line2="Appartement 34", **extra)
+        if letter_type == "dd_reject":
+            p.reject(lease_id, "2025-09-03", 600_00, code="AC04")
+        if letter_type == "broken_plan_reminder":
+            p.plan(lease_id, agreed_on="2025-05-10", debt=900_00,
+                   installments=[("2025-06-10", 100_00), ("2025-07-10", 100_00)])
+        decisions.append(Decision(lease_id=lease_id, step=i + 1, step_id="test", period=f"{as_of:%Y-%m}",
+                                  as_of=as_of, profile=["P1", "P2", "P3", "P4", "P0"][i % 5],
+                                  letter=LetterOrder(letter_type=letter_type, **order)))
+    p.commit()
+    return decisions

@@ -1,4 +1,4 @@
-"""Render the letters of a step: each letter laid out as its own document, a batch written as one PDF and split.
+"""Render the letters of a step: each letter laid out and written as its own PDF document.
 
 ``render_letters(engine, decisions, out_dir)`` takes the decisions that carry a letter and, per batch of
 ``batch_size`` letters:
@@ -8,10 +8,10 @@
    template error fails THAT letter (a :class:`RenderFailure` naming the lease), the others go on;
 2. allocates the registered number of a registered letter (not in a dry run) — once per (lease, step,
    period): a re-render finds the same number and the same document id;
-3. lays each letter out as its own WeasyPrint document (stylesheet, fonts and logo parsed once per process),
-   writes the batch's pages as ONE PDF (fonts subset once) and splits it with pypdf into
-   ``out_dir/letters/<lease_id>_<document_id>.pdf`` per letter;
-4. records a ``documents`` row per letter (not in a dry run; an upsert keyed by the document id).
+3. lays each letter out as its own WeasyPrint document (stylesheet, fonts and logo parsed once per process)
+   and writes it to ``out_dir/letters/<lease_id>_<document_id>.pdf`` (its own font subset: a letter is
+   about 29 KB, and the mailroom batch merges small files);
+4. records the ``documents`` rows of the batch (not in a dry run; an upsert keyed by the document id).
 
 ``render_letters`` on one chunk is self-contained (it opens its own connections), so the orchestration can
 map one Airflow task per chunk; ``render_letters_parallel`` does the same over a process pool.
@@ -43,9 +43,12 @@ from arrears.documents.render import RenderError, html_document, jinja_env, rend
 log = logging.getLogger(__name__)
 
 STYLESHEET = "letters/letter.css"
+# WeasyPrint's user-agent stylesheet without the rules a letter never needs (see the file's header)
+USER_AGENT = "letters/user_agent.css"
 
-# Letters per written PDF (each letter is laid out alone; the batch's pages are written once, its fonts
-# subset once, then split per letter). The laid-out letters of a batch are held in memory until written.
+# Letters whose ``documents`` rows are recorded in one transaction (each letter is laid out and written alone:
+# writing a batch as one PDF and splitting it with pypdf cost more than writing each letter, measured with
+# bench/bench_render.py).
 DEFAULT_BATCH_SIZE = 20
 # Letters per task of the process pool (and per Airflow mapped task): several documents each.
 DEFAULT_CHUNK_SIZE = 100
@@ -228,7 +231,7 @@ def letter_document(html: str):
     costs with its size) and needs no second layout pass for the batch."""
     return html_document(
         '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Courrier</title></head><body>'
-        + html + "</body></html>", stylesheets=(STYLESHEET,))
+        + html + "</body></html>", stylesheets=(STYLESHEET,), user_agent=USER_AGENT)
 
 
 def _layout(decision: Decision, ctx: dict, html: str):
@@ -242,33 +245,11 @@ def _layout(decision: Decision, ctx: dict, html: str):
     return document
 
 
-def _split_pdf(documents: list) -> list[bytes]:
-    """Write the letters of a batch as ONE PDF (fonts subset and embedded once) and split it per letter."""
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-
-    merged = documents[0].copy([page for document in documents for page in document.pages]).write_pdf()
-    reader = PdfReader(io.BytesIO(merged))
-    out, start = [], 0
-    for document in documents:
-        writer = PdfWriter()
-        for page in reader.pages[start:start + len(document.pages)]:
-            writer.add_page(page)
-        start += len(document.pages)
-        writer.add_metadata({"/Title": "Courrier", "/Producer": "WeasyPrint + pypdf"})
-        buffer = io.BytesIO()
-        writer.write(buffer)
-        out.append(buffer.getvalue())
-    return out
-
-
 def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
                    dry_run: bool = False, landlord=None, batch_size: int = DEFAULT_BATCH_SIZE) -> RenderResult:
     """Render the letters of ``decisions`` (those with a letter) into ``out_dir/letters/``.
 
-    ``batch_size`` bounds the letters held laid out in memory and written as one PDF before the split
-    (see DEFAULT_BATCH_SIZE).
+    ``batch_size``: letters prepared, written and recorded together (see DEFAULT_BATCH_SIZE).
     """
     from arrears.config.landlord import load_landlord
     from arrears.core.db import engine_for
@@ -302,17 +283,14 @@ def render_letters(engine: Engine | str, decisions: Sequence[Decision], out_dir:
                     result.failures.append(RenderFailure(decision.lease_id, message))
             if not items:
                 continue
-            laid_out = []
+            batch_rows: list[RenderedLetter] = []
             for decision, ctx, html in items:
                 try:
-                    laid_out.append((decision, ctx, _layout(decision, ctx, html)))
+                    document = _layout(decision, ctx, html)
+                    pdf = document.write_pdf()
                 except Exception as exc:  # noqa: BLE001 - a letter that breaks the layout fails alone
                     result.failures.append(RenderFailure(decision.lease_id, f"layout failed: {exc}"))
-            if not laid_out:
-                continue
-            pdfs = _split_pdf([document for _d, _c, document in laid_out])
-            batch_rows: list[RenderedLetter] = []
-            for (decision, ctx, document), pdf in zip(laid_out, pdfs, strict=True):
+                    continue
                 doc_id = ctx["document_id"]
                 path = letters_dir / f"{safe_filename(decision.lease_id)}_{doc_id}.pdf"
                 write_atomic(path, pdf)

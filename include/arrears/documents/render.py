@@ -122,15 +122,45 @@ def stylesheet(name: str):
     return CSS(filename=str(path), url_fetcher=safe_url_fetcher(), font_config=font_config())
 
 
+@lru_cache(maxsize=4)
+def user_agent_stylesheet(name: str):
+    """``templates/<name>`` parsed once per process as a user-agent stylesheet (in place of WeasyPrint's)."""
+    from weasyprint import CSS
+    from weasyprint.css.counters import CounterStyle
+
+    path = (TEMPLATES_DIR / name).resolve()
+    if not path.is_relative_to(_templates_root()) or not path.is_file():
+        raise RenderError(f"user-agent stylesheet {name!r}: no such file under templates/")
+    # its @counter-style rules go to a counter style of their own: WeasyPrint's built-in ones stay in use
+    return CSS(filename=str(path), url_fetcher=safe_url_fetcher(), font_config=font_config(),
+               counter_style=CounterStyle())
+
+
+@lru_cache(maxsize=1)
+def _html_class_with_user_agent():
+    from weasyprint import HTML
+
+    class HTMLWithUserAgent(HTML):
+        """``HTML`` whose user-agent stylesheet is ours (WeasyPrint asks the document for it: ``_ua_stylesheets``)."""
+
+        user_agent = None
+
+        def _ua_stylesheets(self, forms=False):
+            return [self.user_agent] if self.user_agent is not None and not forms else super()._ua_stylesheets(forms)
+
+    return HTMLWithUserAgent
+
+
 # Images (the landlord's logo) parsed once per process, shared by every document laid out here.
 _IMAGE_CACHE: dict = {}
 
 
-def html_document(html: str, stylesheets: tuple[str, ...] = ()):
+def html_document(html: str, stylesheets: tuple[str, ...] = (), user_agent: str | None = None):
     """Lay out ``html`` with WeasyPrint (base URL = templates/, safe fetcher). Returns a ``Document``.
 
     ``stylesheets`` (names under templates/) are applied parsed once per process; the font configuration and
-    the image cache are shared by every document of the process.
+    the image cache are shared by every document of the process. ``user_agent`` (a name under templates/)
+    replaces WeasyPrint's user-agent stylesheet (the letters': ``letters/user_agent.css``).
     """
     from weasyprint import HTML
 
@@ -141,8 +171,12 @@ def html_document(html: str, stylesheets: tuple[str, ...] = ()):
     if not any(isinstance(f, _SvgStyleNoise) for f in weasy_log.filters):
         weasy_log.addFilter(_SvgStyleNoise())
 
-    return HTML(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=safe_url_fetcher()).render(
-        stylesheets=[stylesheet(name) for name in stylesheets], font_config=font_config(), cache=_IMAGE_CACHE)
+    document = HTML if user_agent is None else _html_class_with_user_agent()
+    source = document(string=html, base_url=str(TEMPLATES_DIR) + "/", url_fetcher=safe_url_fetcher())
+    if user_agent is not None:
+        source.user_agent = user_agent_stylesheet(user_agent)
+    return source.render(stylesheets=[stylesheet(name) for name in stylesheets], font_config=font_config(),
+                         cache=_IMAGE_CACHE)
 
 
 def html_to_pdf(html: str) -> bytes:

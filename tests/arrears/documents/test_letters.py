@@ -8,7 +8,7 @@ import re
 import pytest
 from arrears.decide.decision import LETTER_TYPES, Decision, LetterOrder
 from arrears.documents.letters import render_letters, render_letters_parallel
-from factories import Portfolio
+from factories import Portfolio, debtor, one_letter_of_each_type
 from pypdf import PdfReader
 from sqlalchemy import text
 
@@ -18,18 +18,6 @@ D = dt.date(2025, 9, 5)
 def pdf_text(path) -> str:
     raw = "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
     return re.sub(r"\s+", " ", raw)  # line breaks, no-break spaces -> one space
-
-
-def debtor(p: Portfolio, lease_id: str, **kw) -> str:
-    """A lease owing 3 150,00 € at D: 600 € due on the 1st since Aug 2024, 600 € paid until Dec 2024,
-    450 € Jan–May 2025, nothing since."""
-    p.lease(lease_id, **kw)
-    p.monthly(lease_id, "2024-08", 14)
-    for month in range(8, 13):
-        p.pay(lease_id, f"2024-{month:02d}-05", 600_00)
-    for month in range(1, 6):
-        p.pay(lease_id, f"2025-{month:02d}-06", 450_00)
-    return lease_id
 
 
 def decision(lease_id: str, letter_type: str, *, step: int = 3, profile: str = "P0", **letter) -> Decision:
@@ -42,27 +30,7 @@ def by_lease(result):
 
 
 def test_every_letter_type_renders_what_the_tenant_checks(sqlite_engine, tmp_path):
-    p = Portfolio(sqlite_engine)
-    decisions = []
-    for i, letter_type in enumerate(LETTER_TYPES):
-        lease_id = f"L{i:03d}"
-        extra = {}
-        order = {"registered": letter_type in ("formal_notice", "last_notice"), "deadline_days": 8}
-        if letter_type == "departed_tenant":
-            extra = {"end_on": "2025-03-31",
-                     "forwarding": {"line1": "5 place du Capitole", "postcode": "31000", "city": "Toulouse"}}
-            order.update(to_forwarding_address=True, out_of_departement=True)
-        if letter_type == "dd_reject":
-            order["variant"] = "new_payment_means"
-        debtor(p, lease_id, address_line2="Appartement 34", **extra)
-        if letter_type == "dd_reject":
-            p.reject(lease_id, "2025-09-03", 600_00, code="AC04")
-        if letter_type == "broken_plan_reminder":
-            p.plan(lease_id, agreed_on="2025-05-10", debt=900_00,
-                   installments=[("2025-06-10", 100_00), ("2025-07-10", 100_00)])
-        decisions.append(decision(lease_id, letter_type, step=i + 1, profile=["P1", "P2", "P3", "P4", "P0"][i % 5],
-                                  **order))
-    p.commit()
+    decisions = one_letter_of_each_type(Portfolio(sqlite_engine), D)
 
     result = render_letters(sqlite_engine, decisions, tmp_path)
     assert result.failures == []
