@@ -319,14 +319,39 @@ def _engine_url(engine: Engine | str) -> str:
 
 def _render_chunk(url: str, decisions: list[Decision], out_dir: str, dry_run: bool, landlord,
                   batch_size: int) -> RenderResult:
-    return render_letters(url, decisions, out_dir, dry_run=dry_run, landlord=landlord, batch_size=batch_size)
+    from arrears.core.db import engine_for
+
+    try:
+        return render_letters(url, decisions, out_dir, dry_run=dry_run, landlord=landlord, batch_size=batch_size)
+    finally:
+        # the process stays in the pool: it keeps no connection open between chunks (a test database can be
+        # dropped, a server restarted)
+        engine_for(url).dispose()
+
+
+# The pools of rendering processes of this process, by worker count, kept from one call to the next: under
+# dag.test (the command line, the demo) a run's rendering tasks, and the month's runs, follow one another in
+# one process, and a new pool paid the start of each of its processes again (Python, WeasyPrint, the
+# stylesheets, the fonts: about 1.5 s of CPU each). Under the scheduler a task renders in its own process.
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    return pool
 
 
 def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
                             workers: int = 2, dry_run: bool = False, landlord=None,
                             batch_size: int = DEFAULT_BATCH_SIZE,
                             chunk_size: int = DEFAULT_CHUNK_SIZE) -> RenderResult:
-    """``render_letters`` over a pool of ``workers`` processes (spawn), one chunk of letters per task."""
+    """``render_letters`` over a pool of ``workers`` processes (spawn, kept for the next call), one chunk of
+    letters per task."""
+    from concurrent.futures import wait
+    from concurrent.futures.process import BrokenProcessPool
+
     from arrears.config.landlord import load_landlord
 
     landlord = landlord or load_landlord()
@@ -340,10 +365,21 @@ def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision],
 
         with engine_for(url).begin() as conn:  # seed once, before the workers race for numbers
             ensure_ranges(conn, landlord)
-    chunk = max(1, min(chunk_size, -(-len(todo) // max(1, workers))))
+    workers = max(1, workers)
+    chunk = max(1, min(chunk_size, -(-len(todo) // workers)))
     chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn")) as pool:
+    pool = _pool(workers)
+    futures = []
+    try:
         futures = [pool.submit(_render_chunk, url, c, str(out_dir), dry_run, landlord, batch_size) for c in chunks]
         for future in futures:
             result.extend(future.result())
+    except BrokenProcessPool:
+        _POOLS.pop(workers, None)  # a rendering process died: the next call starts a new pool
+        raise
+    finally:
+        # on a failure, no chunk goes on rendering behind the caller's back (a retry renders them)
+        for future in futures:
+            future.cancel()
+        wait(futures)
     return result

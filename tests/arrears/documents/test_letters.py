@@ -175,6 +175,45 @@ def test_parallel_rendering_gives_the_same_letters(sqlite_engine, tmp_path):
         assert r.lease_id in pdf_text(r.path)
 
 
+def test_the_rendering_processes_are_kept_hold_no_connection_and_a_dead_one_is_replaced(engine, tmp_path):
+    """The pool of rendering processes serves the next call (under dag.test the month's rendering tasks
+    follow one another in one process); between calls its processes hold no connection to the database; when
+    one dies the call fails, and the next call starts a new pool."""
+    import os
+    import signal
+    from concurrent.futures.process import BrokenProcessPool
+
+    from arrears.documents import letters
+
+    p = Portfolio(engine)
+    for i in range(4):
+        debtor(p, f"L{i}")
+    p.commit()
+    first = render_letters_parallel(engine, [decision("L0", "friendly_reminder"), decision("L1", "friendly_reminder")],
+                                    tmp_path, workers=2)
+    pool = letters._POOLS[2]
+    second = render_letters_parallel(engine, [decision("L2", "friendly_reminder"), decision("L3", "friendly_reminder")],
+                                     tmp_path, workers=2)
+    assert letters._POOLS[2] is pool
+    assert [r.lease_id for r in first.rendered + second.rendered] == ["L0", "L1", "L2", "L3"]
+    if engine.dialect.name == "postgresql":
+        engine.dispose()
+        with engine.connect() as conn:
+            others = conn.execute(text("select count(*) from pg_stat_activity where datname = current_database() "
+                                       "and pid <> pg_backend_pid()")).scalar()
+        assert others == 0
+
+    for pid in list(pool._processes):
+        os.kill(pid, signal.SIGKILL)
+    with pytest.raises(BrokenProcessPool):
+        render_letters_parallel(engine, [decision("L0", "friendly_reminder"), decision("L1", "friendly_reminder")],
+                                tmp_path, workers=2)
+    again = render_letters_parallel(engine, [decision("L0", "friendly_reminder"), decision("L1", "friendly_reminder")],
+                                    tmp_path, workers=2)
+    assert letters._POOLS[2] is not pool
+    assert sorted(r.lease_id for r in again.rendered) == ["L0", "L1"]
+
+
 @pytest.mark.parametrize("letter_type", ["formal_notice"])
 def test_letter_pdf_is_private(sqlite_engine, tmp_path, letter_type):
     p = Portfolio(sqlite_engine)
