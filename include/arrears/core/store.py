@@ -13,7 +13,7 @@ L1_D1.pdf``): they carry lease ids and document ids, never a tenant's name.
   the endpoint and the keys). A record is put with an exclusive create (S3 ``If-None-Match: *``): it never
   replaces an object an earlier run wrote, even when two workers race.
 
-The document writers (WeasyPrint, openpyxl, pypdf) write files into a folder. :meth:`Store.workspace` gives
+The document writers (WeasyPrint, openpyxl, pikepdf) write files into a folder. :meth:`Store.workspace` gives
 them one: the folder itself for a local store (nothing copied, behaviour as before), a scratch folder for a
 bucket — the names already in the store are there as empty placeholders (so a writer that picks the next
 free name, ``…-2.pdf``, sees them), the files a writer must read are fetched, and on leaving every new file
