@@ -343,6 +343,12 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
+def shutdown_pools() -> None:
+    """Stop the kept rendering processes (they stop at the interpreter's exit otherwise)."""
+    while _POOLS:
+        _POOLS.popitem()[1].shutdown(wait=True)
+
+
 def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
                             workers: int = 2, dry_run: bool = False, landlord=None,
                             batch_size: int = DEFAULT_BATCH_SIZE,
