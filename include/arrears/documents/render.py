@@ -116,10 +116,14 @@ def stylesheet(name: str):
     """``templates/<name>`` parsed once per process (a ``weasyprint.CSS`` reused by every document)."""
     from weasyprint import CSS
 
+    return CSS(filename=_template_file(name, "stylesheet"), url_fetcher=safe_url_fetcher(), font_config=font_config())
+
+
+def _template_file(name: str, what: str) -> str:
     path = (TEMPLATES_DIR / name).resolve()
     if not path.is_relative_to(_templates_root()) or not path.is_file():
-        raise RenderError(f"stylesheet {name!r}: no such file under templates/")
-    return CSS(filename=str(path), url_fetcher=safe_url_fetcher(), font_config=font_config())
+        raise RenderError(f"{what} {name!r}: no such file under templates/")
+    return str(path)
 
 
 @lru_cache(maxsize=4)
@@ -128,12 +132,9 @@ def user_agent_stylesheet(name: str):
     from weasyprint import CSS
     from weasyprint.css.counters import CounterStyle
 
-    path = (TEMPLATES_DIR / name).resolve()
-    if not path.is_relative_to(_templates_root()) or not path.is_file():
-        raise RenderError(f"user-agent stylesheet {name!r}: no such file under templates/")
     # its @counter-style rules go to a counter style of their own: WeasyPrint's built-in ones stay in use
-    return CSS(filename=str(path), url_fetcher=safe_url_fetcher(), font_config=font_config(),
-               counter_style=CounterStyle())
+    return CSS(filename=_template_file(name, "user-agent stylesheet"), url_fetcher=safe_url_fetcher(),
+               font_config=font_config(), counter_style=CounterStyle())
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,6 @@ from arrears.documents import letters as L
 from arrears.documents.render import TEMPLATES_DIR, html_document
 
 
-
 def _rules(css: str) -> list[str]:
     """Top-level rules, comments dropped and whitespace normalised (an @page block counts as one rule)."""
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
