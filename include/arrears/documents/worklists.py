@@ -448,17 +448,29 @@ def worklist_xlsx(rows: Sequence[WorklistRow], *, sheet_title: str, header_text:
 # --------------------------------------------------------------------------------------------------
 
 
-def worklist_pdf(rows: Sequence[WorklistRow], *, title: str, step_title: str, owner: str, as_of: dt.date,
-                 period: str, landlord: str, deadline_days: int = 7) -> bytes:
-    from arrears.documents.render import html_to_pdf, render_html
+# Stylesheets applied to the worklist PDF parsed once per process (``render.stylesheet``).
+PDF_STYLESHEETS: tuple[str, ...] = ()
 
-    ctx = {
+
+def pdf_context(rows: Sequence[WorklistRow], *, title: str, step_title: str, owner: str, as_of: dt.date,
+                period: str, landlord: str, deadline_days: int = 7) -> dict[str, Any]:
+    """What ``templates/documents/worklist.html`` reads."""
+    return {
         "title": title, "step_title": step_title, "owner": owner, "as_of": as_of, "period": period,
         "landlord_name": landlord, "rows": rows, "priority_labels": PRIORITY_LABELS,
         "total_balance_cents": sum(r.balance_cents or 0 for r in rows),
         "overdue": sum(1 for r in rows if r.overdue_days), "deadline_days": deadline_days,
     }
-    return html_to_pdf(render_html("documents/worklist.html", ctx))
+
+
+def worklist_pdf(rows: Sequence[WorklistRow], *, title: str, step_title: str, owner: str, as_of: dt.date,
+                 period: str, landlord: str, deadline_days: int = 7) -> bytes:
+    from arrears.documents.render import html_document, render_html
+
+    html = render_html("documents/worklist.html", pdf_context(
+        rows, title=title, step_title=step_title, owner=owner, as_of=as_of, period=period, landlord=landlord,
+        deadline_days=deadline_days))
+    return html_document(html, stylesheets=PDF_STYLESHEETS).write_pdf()
 
 
 def _free_stem(out: Path, stem: str) -> str:
