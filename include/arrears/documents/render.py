@@ -183,3 +183,36 @@ def html_document(html: str, stylesheets: tuple[str, ...] = (), user_agent: str 
 def html_to_pdf(html: str) -> bytes:
     """HTML → PDF bytes (one WeasyPrint layout)."""
     return html_document(html).write_pdf()
+
+
+def render_workers() -> int:
+    """Processes that lay out a run's lists (worklists, review packs): ``ARREARS_RENDER_WORKERS``, 1 by default
+    (``dag.test`` runs — command line, demo — set it to the cores, up to 2: see ``runner._dagbag``)."""
+    import os
+
+    try:
+        return max(1, int(os.environ.get("ARREARS_RENDER_WORKERS") or 1))
+    except ValueError:
+        return 1
+
+
+def map_documents(fn, jobs: list, *, workers: int = 1, weights: list[int] | None = None) -> list:
+    """``[fn(job) for job in jobs]``, over a pool of ``workers`` spawned processes when ``workers > 1`` and
+    there is more than one job (``fn`` a module-level function; jobs and results are pickled). The results
+    come back in the jobs' order; with ``weights`` (e.g. rows per list) the heaviest jobs start first.
+
+    A spawned process imports WeasyPrint and the project once (under a second) and then lays out its share:
+    callers use it only for runs with enough pages to pay for that.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        return [fn(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    order = sorted(range(len(jobs)), key=lambda i: -(weights[i] if weights else 0))
+    results: list = [None] * len(jobs)
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
+        futures = [(i, pool.submit(fn, jobs[i])) for i in order]
+        for i, future in futures:
+            results[i] = future.result()
+    return results

@@ -57,11 +57,26 @@ def _free_path(out: Path, stem: str) -> Path:
     return out / f"{stem}{'' if n == 1 else f'-{n}'}.pdf"
 
 
+# Stylesheets parsed once per process; from this many proposed files the packs are laid out over the render
+# workers (``render.render_workers()``), one agency's pack per job.
+STYLESHEETS = ("documents/documents.css",)
+POOL_FILES = 60
+
+
+def _pack_pdf(html: str) -> bytes:
+    """One pack's PDF (a job of ``render.map_documents``: module level, run in a worker process)."""
+    from arrears.documents.render import html_document
+
+    return html_document(html, stylesheets=STYLESHEETS).write_pdf()
+
+
 def write_review_packs(engine, decisions: Sequence[Decision], out_dir: Path | str, *, as_of: dt.date,
-                       step_title: str = "Préparation fin de GP", landlord: str | None = None) -> list[Path]:
-    """Write one review pack per agency of ``decisions`` (step 11's proposals); returns the paths."""
+                       step_title: str = "Préparation fin de GP", landlord: str | None = None,
+                       workers: int | None = None) -> list[Path]:
+    """Write one review pack per agency of ``decisions`` (step 11's proposals); returns the paths.
+    ``workers``: processes laying the packs out (default ``render.render_workers()`` from ``POOL_FILES``)."""
     from arrears.core.files import write_atomic
-    from arrears.documents.render import html_to_pdf, render_html
+    from arrears.documents.render import map_documents, render_html, render_workers
     from arrears.documents.transfer import landlord_name
 
     if not decisions:
@@ -75,15 +90,20 @@ def write_review_packs(engine, decisions: Sequence[Decision], out_dir: Path | st
             by_agency.setdefault(agency_id, []).append(f)
             agencies[agency_id] = f["agency"] or {"agency_id": agency_id, "name": agency_id}
     out = Path(out_dir)
-    paths = []
+    htmls, sizes = [], []
     for agency_id in sorted(by_agency):
         files = sorted(by_agency[agency_id], key=lambda f: (-f["balance_cents"], f["lease_id"]))
-        html = render_html("documents/review_pack.html", {
+        htmls.append(render_html("documents/review_pack.html", {
             "agency": agencies[agency_id], "files": files, "as_of": as_of, "period": as_of.strftime("%Y-%m"),
             "step_title": step_title, "landlord_name": landlord_name(landlord),
             "total_cents": sum(f["balance_cents"] for f in files),
             "with_missing": sum(1 for f in files if f["missing"]),
-        })
+        }))
+        sizes.append(len(files))
+    pool = workers or (render_workers() if len(decisions) >= POOL_FILES else 1)
+    pdfs = map_documents(_pack_pdf, htmls, workers=pool, weights=sizes)
+    paths = []
+    for agency_id, pdf in zip(sorted(by_agency), pdfs, strict=True):
         path = _free_path(out, f"review_pack_{as_of.isoformat()}_{safe_name(agency_id)}")
-        paths.append(write_atomic(path, html_to_pdf(html)))
+        paths.append(write_atomic(path, pdf))
     return paths

@@ -448,17 +448,31 @@ def worklist_xlsx(rows: Sequence[WorklistRow], *, sheet_title: str, header_text:
 # --------------------------------------------------------------------------------------------------
 
 
-def worklist_pdf(rows: Sequence[WorklistRow], *, title: str, step_title: str, owner: str, as_of: dt.date,
-                 period: str, landlord: str, deadline_days: int = 7) -> bytes:
-    from arrears.documents.render import html_to_pdf, render_html
+# Stylesheets applied to the worklist PDF parsed once per process (``render.stylesheet``).
+PDF_STYLESHEETS: tuple[str, ...] = ("documents/documents.css",)
+# From this many rows in a run, its lists are laid out over ``render_workers()`` processes.
+POOL_ROWS = 300
 
-    ctx = {
+
+def pdf_context(rows: Sequence[WorklistRow], *, title: str, step_title: str, owner: str, as_of: dt.date,
+                period: str, landlord: str, deadline_days: int = 7) -> dict[str, Any]:
+    """What ``templates/documents/worklist.html`` reads."""
+    return {
         "title": title, "step_title": step_title, "owner": owner, "as_of": as_of, "period": period,
         "landlord_name": landlord, "rows": rows, "priority_labels": PRIORITY_LABELS,
         "total_balance_cents": sum(r.balance_cents or 0 for r in rows),
         "overdue": sum(1 for r in rows if r.overdue_days), "deadline_days": deadline_days,
     }
-    return html_to_pdf(render_html("documents/worklist.html", ctx))
+
+
+def worklist_pdf(rows: Sequence[WorklistRow], *, title: str, step_title: str, owner: str, as_of: dt.date,
+                 period: str, landlord: str, deadline_days: int = 7) -> bytes:
+    from arrears.documents.render import html_document, render_html
+
+    html = render_html("documents/worklist.html", pdf_context(
+        rows, title=title, step_title=step_title, owner=owner, as_of=as_of, period=period, landlord=landlord,
+        deadline_days=deadline_days))
+    return html_document(html, stylesheets=PDF_STYLESHEETS).write_pdf()
 
 
 def _free_stem(out: Path, stem: str) -> str:
@@ -474,7 +488,7 @@ def _free_stem(out: Path, stem: str) -> str:
 def write_worklists(engine, decisions: Sequence[Decision], out_dir: Path | str, *, step_title: str,
                     as_of: dt.date, title: str | None = None, group_by: str | None = "staff",
                     file_prefix: str = "worklist", landlord: str | None = None,
-                    rule: PriorityRule | None = None) -> list[Path]:
+                    rule: PriorityRule | None = None, workers: int | None = None) -> list[Path]:
     """Write the worklists of ``decisions`` as XLSX + PDF pairs in ``out_dir``; returns the paths.
 
     ``group_by="staff"``: one pair per officer named ``<file_prefix>_<step_id>_<D>_<staff_id>`` (D the run
@@ -482,8 +496,10 @@ def write_worklists(engine, decisions: Sequence[Decision], out_dir: Path | str, 
     decisions without tasks are on no officer's list. ``group_by=None``: one pair
     ``<file_prefix>_<step_id>_<D>`` of every decision (hand-over list; pass ``title`` and ``file_prefix``).
     A name already taken (an earlier run on the same date) gets ``-2``, ``-3``…: no file is replaced.
+    ``workers``: processes laying the lists out (default ``render.render_workers()`` from ``POOL_ROWS`` rows).
     """
     from arrears.core.files import write_atomic
+    from arrears.documents.render import map_documents, render_workers
 
     if not decisions:
         return []
@@ -497,25 +513,35 @@ def write_worklists(engine, decisions: Sequence[Decision], out_dir: Path | str, 
     with _connection(engine) as conn:
         groups = build_rows(conn, decisions, as_of, group_by=group_by, rule=rule)
         staff = read_staff(conn, [k for k in groups if k])
-    paths: list[Path] = []
     out = Path(out_dir)
+    stems, jobs = [], []
     for key in sorted(groups, key=lambda k: k or ""):
-        rows = groups[key]
         if key is None:
             owner = "Tous les dossiers"
             stem = f"{safe_name(file_prefix)}_{safe_name(step_id)}_{as_of.isoformat()}"
         else:
             owner = staff_name(staff.get(key), key)
             stem = f"{safe_name(file_prefix)}_{safe_name(step_id)}_{as_of.isoformat()}_{safe_name(key)}"
-        stem = _free_stem(out, stem)
+        stems.append(_free_stem(out, stem))
         header = f"{title} — {step_title} — {owner} — traitement du {as_of.strftime('%d/%m/%Y')}"
-        paths.append(write_atomic(out / f"{stem}.xlsx",
-                                  worklist_xlsx(rows, sheet_title=title, header_text=header)))
-        paths.append(write_atomic(out / f"{stem}.pdf",
-                                  worklist_pdf(rows, title=title, step_title=step_title, owner=owner,
-                                               as_of=as_of, period=period, landlord=landlord,
-                                               deadline_days=rule.deadline_days)))
+        jobs.append((groups[key], {"sheet_title": title, "header_text": header}, {
+            "title": title, "step_title": step_title, "owner": owner, "as_of": as_of, "period": period,
+            "landlord": landlord, "deadline_days": rule.deadline_days}))
+    # A run's lists laid out over the render workers when they are long enough to pay for the processes.
+    rows = sum(len(job[0]) for job in jobs)
+    files = map_documents(_list_files, jobs, workers=workers or (render_workers() if rows >= POOL_ROWS else 1),
+                          weights=[len(job[0]) for job in jobs])
+    paths: list[Path] = []
+    for stem, (xlsx, pdf) in zip(stems, files, strict=True):
+        paths.append(write_atomic(out / f"{stem}.xlsx", xlsx))
+        paths.append(write_atomic(out / f"{stem}.pdf", pdf))
     return paths
+
+
+def _list_files(job: tuple) -> tuple[bytes, bytes]:
+    """One list's XLSX and PDF (a job of ``map_documents``: module level, run in a worker process)."""
+    rows, xlsx_args, pdf_args = job
+    return worklist_xlsx(rows, **xlsx_args), worklist_pdf(rows, **pdf_args)
 
 
 def worklist_owner(path: Path) -> str | None:

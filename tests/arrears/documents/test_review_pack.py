@@ -52,3 +52,22 @@ def test_one_pack_per_agency_with_summary_and_each_file_checklist(engine, tmp_pa
     again = write_review_packs(engine, decisions[:1], tmp_path, as_of=D)
     assert [x.name for x in again] == ["review_pack_2025-09-25_A1-2.pdf"]
     assert len(text_of(paths[0])) == 3
+
+
+def test_packs_laid_out_over_worker_processes_read_the_same(engine, tmp_path):
+    p = Portfolio(engine)
+    p.session.add(m.Agency(agency_id="A2", name="Agence Est", address_line1="1 rue de l'Est", postcode="69100",
+                           city="Villeurbanne"))
+    p.session.flush()
+    for lease_id, agency in (("P1", "A1"), ("P2", "A2")):
+        p.lease(lease_id)
+        p.session.query(m.Lease).filter_by(lease_id=lease_id).update({"agency_id": agency})
+        p.monthly(lease_id, "2025-01", 9)
+        p.action(lease_id, "2025-08-01", "formal_notice")
+    p.commit()
+    decisions = decide_step(engine, 11, D)
+    alone = write_review_packs(engine, decisions, tmp_path / "one", as_of=D, workers=1)
+    pooled = write_review_packs(engine, decisions, tmp_path / "two", as_of=D, workers=2)
+    assert [x.name for x in pooled] == [x.name for x in alone] == ["review_pack_2025-09-25_A1.pdf",
+                                                                    "review_pack_2025-09-25_A2.pdf"]
+    assert [text_of(x) for x in pooled] == [text_of(x) for x in alone]

@@ -279,3 +279,37 @@ def test_priority_rule_comes_from_the_plan_file(tmp_path):
     custom.write_text(text.replace("worklist_deadline_days = 7", "worklist_deadline_days = -1"), encoding="utf-8")
     with pytest.raises(PlanError, match="worklist_deadline_days must not be negative"):
         load_plan(custom)
+
+
+def test_lists_laid_out_over_worker_processes_are_the_same_files(engine, portfolio, decisions, tmp_path):
+    """A large run lays its lists out over the render workers (spawned processes): same names, same cells,
+    same text as in one process."""
+    alone = write_worklists(engine, decisions, tmp_path / "one", step_title="Dossiers sans action", as_of=AS_OF,
+                            workers=1)
+    pooled = write_worklists(engine, decisions, tmp_path / "two", step_title="Dossiers sans action", as_of=AS_OF,
+                             workers=2)
+    assert [p.name for p in pooled] == [p.name for p in alone] and len(alone) == 4
+    for a, b in zip(alone, pooled, strict=True):
+        assert stat.S_IMODE(b.stat().st_mode) == 0o600
+        if a.suffix == ".xlsx":
+            cells = [[[c.value for c in row] for row in load_workbook(p).active.iter_rows()] for p in (a, b)]
+            assert cells[0] == cells[1]
+        else:
+            assert pdf_text(a) == pdf_text(b)
+
+
+def test_a_cells_lines_stay_lines_in_the_pdf(engine, portfolio, decisions, tmp_path):
+    """Lines within a cell are newlines kept by the stylesheet (not <br>): each still starts a line."""
+    write_worklists(engine, decisions, tmp_path, step_title="Dossiers sans action", as_of=AS_OF)
+    lines = flat(pdf_text(tmp_path / "worklist_files_without_action_2025-09-25_S1.pdf")).splitlines()
+    assert "en retard de 5 j" in lines                              # the due date's flag, on a line of its own
+    assert any(line.startswith("Incontournables :") for line in lines)
+    assert any(line.startswith("Tâche : Appeler le locataire") for line in lines)
+
+
+def test_map_documents_keeps_the_jobs_order():
+    from arrears.documents.render import map_documents
+
+    jobs = ["a", "bbb", "cc", "dddd"]
+    assert map_documents(len, jobs, workers=2, weights=[1, 3, 2, 4]) == [1, 3, 2, 4]
+    assert map_documents(len, jobs) == [1, 3, 2, 4]
