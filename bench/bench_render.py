@@ -153,7 +153,7 @@ def run_batched(url: str, n: int, out_dir: Path, workers: int, batch_size: int) 
     from arrears.documents.letters import render_letters, render_letters_parallel
 
     if workers > 1:
-        from arrears.documents.letters import shutdown_pools
+        from arrears.documents.render import shutdown_pools
 
         result = render_letters_parallel(url, decisions(n), out_dir, workers=workers, batch_size=batch_size)
         shutdown_pools()  # the workers' CPU and memory count once they have exited (RUSAGE_CHILDREN)

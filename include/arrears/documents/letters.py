@@ -23,9 +23,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,14 @@ from arrears.decide.decision import Decision
 from arrears.documents.address import AddressError
 from arrears.documents.context import document_id_for, letter_context, registered_fields
 from arrears.documents.registered import RegisteredRangeError, allocate, ensure_ranges
-from arrears.documents.render import RenderError, html_document, jinja_env, render_html
+from arrears.documents.render import (
+    RenderError,
+    forget_pool,
+    html_document,
+    jinja_env,
+    process_pool,
+    render_html,
+)
 
 log = logging.getLogger(__name__)
 
@@ -329,31 +334,11 @@ def _render_chunk(url: str, decisions: list[Decision], out_dir: str, dry_run: bo
         engine_for(url).dispose()
 
 
-# The pools of rendering processes of this process, by worker count, kept from one call to the next: under
-# dag.test (the command line, the demo) a run's rendering tasks, and the month's runs, follow one another in
-# one process, and a new pool paid the start of each of its processes again (Python, WeasyPrint, the
-# stylesheets, the fonts: about 1.5 s of CPU each). Under the scheduler a task renders in its own process.
-_POOLS: dict[int, ProcessPoolExecutor] = {}
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    pool = _POOLS.get(workers)
-    if pool is None:
-        pool = _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    return pool
-
-
-def shutdown_pools() -> None:
-    """Stop the kept rendering processes (they stop at the interpreter's exit otherwise)."""
-    while _POOLS:
-        _POOLS.popitem()[1].shutdown(wait=True)
-
-
 def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
                             workers: int = 2, dry_run: bool = False, landlord=None,
                             batch_size: int = DEFAULT_BATCH_SIZE,
                             chunk_size: int = DEFAULT_CHUNK_SIZE) -> RenderResult:
-    """``render_letters`` over a pool of ``workers`` processes (spawn, kept for the next call), one chunk of
+    """``render_letters`` over the kept pool of ``workers`` processes (``render.process_pool``), one chunk of
     letters per task."""
     from concurrent.futures import wait
     from concurrent.futures.process import BrokenProcessPool
@@ -374,14 +359,14 @@ def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision],
     workers = max(1, workers)
     chunk = max(1, min(chunk_size, -(-len(todo) // workers)))
     chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
-    pool = _pool(workers)
     futures = []
     try:
+        pool = process_pool(workers)
         futures = [pool.submit(_render_chunk, url, c, str(out_dir), dry_run, landlord, batch_size) for c in chunks]
         for future in futures:
             result.extend(future.result())
     except BrokenProcessPool:
-        _POOLS.pop(workers, None)  # a rendering process died: the next call starts a new pool
+        forget_pool(workers)  # a rendering process died: the next call starts a new pool
         raise
     finally:
         # on a failure, no chunk goes on rendering behind the caller's back (a retry renders them)

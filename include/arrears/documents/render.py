@@ -196,23 +196,58 @@ def render_workers() -> int:
         return 1
 
 
-def map_documents(fn, jobs: list, *, workers: int = 1, weights: list[int] | None = None) -> list:
-    """``[fn(job) for job in jobs]``, over a pool of ``workers`` spawned processes when ``workers > 1`` and
-    there is more than one job (``fn`` a module-level function; jobs and results are pickled). The results
-    come back in the jobs' order; with ``weights`` (e.g. rows per list) the heaviest jobs start first.
+# The pools of rendering processes of this process, by worker count, kept from one call to the next: under
+# dag.test (the command line, the demo) a run's rendering tasks, and the month's runs, follow one another in
+# one process, and a new pool paid the start of each of its processes again (Python, WeasyPrint, the
+# stylesheets, the fonts: about 1.5 s of CPU each). Under the scheduler a task renders in its own process.
+_POOLS: dict = {}
 
-    A spawned process imports WeasyPrint and the project once (under a second) and then lays out its share:
-    callers use it only for runs with enough pages to pay for that.
-    """
-    if workers <= 1 or len(jobs) <= 1:
-        return [fn(job) for job in jobs]
+
+def process_pool(workers: int):
+    """The kept pool of ``workers`` spawned processes (letters, lists, review packs share it)."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    return pool
+
+
+def forget_pool(workers: int) -> None:
+    """A process of the pool died (``BrokenProcessPool``): the next call starts a new pool."""
+    _POOLS.pop(workers, None)
+
+
+def shutdown_pools() -> None:
+    """Stop the kept processes (they stop at the interpreter's exit otherwise)."""
+    while _POOLS:
+        _POOLS.popitem()[1].shutdown(wait=True)
+
+
+def map_documents(fn, jobs: list, *, workers: int = 1, weights: list[int] | None = None) -> list:
+    """``[fn(job) for job in jobs]``, over the kept pool of ``workers`` processes (``process_pool``) when
+    ``workers > 1`` and there is more than one job (``fn`` a module-level function; jobs and results are
+    pickled). The results come back in the jobs' order; with ``weights`` (e.g. rows per list) the heaviest
+    jobs start first. On a failure no job goes on running behind the caller's back.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        return [fn(job) for job in jobs]
+    from concurrent.futures import wait
+    from concurrent.futures.process import BrokenProcessPool
+
     order = sorted(range(len(jobs)), key=lambda i: -(weights[i] if weights else 0))
     results: list = [None] * len(jobs)
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
-        futures = [(i, pool.submit(fn, jobs[i])) for i in order]
+    futures = []
+    try:
+        futures = [(i, process_pool(workers).submit(fn, jobs[i])) for i in order]
         for i, future in futures:
             results[i] = future.result()
+    except BrokenProcessPool:
+        forget_pool(workers)
+        raise
+    finally:
+        for _i, future in futures:
+            future.cancel()
+        wait([future for _i, future in futures])
     return results

@@ -251,10 +251,11 @@ def render_documents(spec: RunSpec, lease_ids: list[str]) -> dict[str, Any]:
     """Render the letters (and per-lease files: transfer file, write-off form) of one chunk of leases."""
     from arrears.act import journal
     from arrears.documents.letters import render_letters, render_letters_parallel
+    from arrears.documents.render import render_workers
 
     decisions, rows = _pending_decisions(spec, lease_ids)
     with_letters = [d for d in decisions if d.letter]
-    workers = int(os.environ.get("ARREARS_RENDER_WORKERS", "1"))
+    workers = render_workers()
     store = settings.output_store()
     # Composed in the store's workspace (the folder itself, or a scratch folder published on leaving):
     # the letters are in the store before the journal says they are rendered.

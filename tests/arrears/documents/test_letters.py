@@ -183,7 +183,7 @@ def test_the_rendering_processes_are_kept_hold_no_connection_and_a_dead_one_is_r
     import signal
     from concurrent.futures.process import BrokenProcessPool
 
-    from arrears.documents import letters
+    from arrears.documents import render
 
     p = Portfolio(engine)
     for i in range(4):
@@ -191,10 +191,10 @@ def test_the_rendering_processes_are_kept_hold_no_connection_and_a_dead_one_is_r
     p.commit()
     first = render_letters_parallel(engine, [decision("L0", "friendly_reminder"), decision("L1", "friendly_reminder")],
                                     tmp_path, workers=2)
-    pool = letters._POOLS[2]
+    pool = render._POOLS[2]
     second = render_letters_parallel(engine, [decision("L2", "friendly_reminder"), decision("L3", "friendly_reminder")],
                                      tmp_path, workers=2)
-    assert letters._POOLS[2] is pool
+    assert render._POOLS[2] is pool
     assert [r.lease_id for r in first.rendered + second.rendered] == ["L0", "L1", "L2", "L3"]
     if engine.dialect.name == "postgresql":
         engine.dispose()
@@ -210,7 +210,7 @@ def test_the_rendering_processes_are_kept_hold_no_connection_and_a_dead_one_is_r
                                 tmp_path, workers=2)
     again = render_letters_parallel(engine, [decision("L0", "friendly_reminder"), decision("L1", "friendly_reminder")],
                                     tmp_path, workers=2)
-    assert letters._POOLS[2] is not pool
+    assert render._POOLS[2] is not pool
     assert sorted(r.lease_id for r in again.rendered) == ["L0", "L1"]
 
 
