@@ -55,8 +55,11 @@ USER_AGENT = "letters/user_agent.css"
 # writing a batch as one PDF and splitting it with pypdf cost more than writing each letter, measured with
 # bench/bench_render.py).
 DEFAULT_BATCH_SIZE = 20
-# Letters per task of the process pool (and per Airflow mapped task): several documents each.
-DEFAULT_CHUNK_SIZE = 100
+# Letters per task of the process pool, at most: the letters are cut into chunks of equal size, a whole
+# number of rounds of the pool (``balanced_chunks``), so that no process renders the last chunk alone while
+# the others wait. Small chunks keep that tail short; a chunk costs a pickled list of decisions and a
+# connection.
+DEFAULT_CHUNK_SIZE = 25
 
 
 @dataclass(frozen=True)
@@ -334,6 +337,24 @@ def _render_chunk(url: str, decisions: list[Decision], out_dir: str, dry_run: bo
         engine_for(url).dispose()
 
 
+def balanced_chunks(items: Sequence, workers: int, chunk_size: int) -> list[list]:
+    """``items`` cut into chunks of at most ``chunk_size``, of equal sizes (within one), their count a
+    multiple of ``workers`` where there are enough items: every process of the pool gets as many chunks."""
+    items = list(items)
+    if not items:
+        return []
+    workers, chunk_size = max(1, workers), max(1, chunk_size)
+    count = workers * -(-len(items) // (workers * chunk_size))   # whole rounds of the pool
+    count = min(count, len(items))
+    size, extra = divmod(len(items), count)
+    out, start = [], 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out
+
+
 def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision], out_dir: str | Path, *,
                             workers: int = 2, dry_run: bool = False, landlord=None,
                             batch_size: int = DEFAULT_BATCH_SIZE,
@@ -357,8 +378,7 @@ def render_letters_parallel(engine: Engine | str, decisions: Sequence[Decision],
         with engine_for(url).begin() as conn:  # seed once, before the workers race for numbers
             ensure_ranges(conn, landlord)
     workers = max(1, workers)
-    chunk = max(1, min(chunk_size, -(-len(todo) // workers)))
-    chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+    chunks = balanced_chunks(todo, workers, chunk_size)
     futures = []
     try:
         pool = process_pool(workers)

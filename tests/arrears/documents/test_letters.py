@@ -255,3 +255,18 @@ def test_context_addresses_living_holders_only_and_reads_the_ledger_at_d(sqlite_
         600_00, 0, 600_00)
     assert len(rows) == 12 and ctx["statement"]["opening_cents"] == 0
     assert ctx["letter"]["deadline_on"] == dt.date(2025, 9, 15)   # D + 8 = Saturday 13: the next business day
+
+
+@pytest.mark.parametrize(("n", "workers", "size"), [(500, 2, 25), (300, 2, 100), (7, 2, 25), (1, 2, 25), (101, 3, 25),
+                                                    (0, 2, 25)])
+def test_letters_are_cut_into_equal_chunks_in_whole_rounds_of_the_pool(n, workers, size):
+    """No process of the pool renders a last chunk alone while the others wait (the 500-letter bench ran 5
+    chunks of 100 on 2 processes: one rendered the fifth alone)."""
+    from arrears.documents.letters import balanced_chunks
+
+    chunks = balanced_chunks(list(range(n)), workers, size)
+    assert [x for chunk in chunks for x in chunk] == list(range(n))            # all, in order
+    assert all(0 < len(chunk) <= size for chunk in chunks)
+    assert max(map(len, chunks), default=0) - min(map(len, chunks), default=0) <= 1
+    if n >= workers:
+        assert len(chunks) % workers == 0
