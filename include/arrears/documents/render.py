@@ -210,13 +210,25 @@ def process_pool(workers: int):
 
     pool = _POOLS.get(workers)
     if pool is None:
+        _stop_pools_at_exit()
         pool = _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
     return pool
 
 
+@lru_cache(maxsize=1)
+def _stop_pools_at_exit() -> None:
+    """Once per process: the pools stop while the interpreter is whole (a pool collected during the
+    interpreter's own shutdown prints a traceback)."""
+    import atexit
+
+    atexit.register(shutdown_pools)
+
+
 def forget_pool(workers: int) -> None:
     """A process of the pool died (``BrokenProcessPool``): the next call starts a new pool."""
-    _POOLS.pop(workers, None)
+    pool = _POOLS.pop(workers, None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def shutdown_pools() -> None:
