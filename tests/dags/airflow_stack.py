@@ -267,8 +267,11 @@ class AirflowStack:
             response = self.api("GET", "/dags/~/dagRuns/~/hitlDetails",
                                 params={"dag_id": dag_id, "response_received": "false"})
             response.raise_for_status()
+            # answered only once the task is parked (awaiting_input): an answer that lands while the task is
+            # still pausing fails that try, and the retry asks again (seen in the full suite)
             mine = [d for d in response.json()["hitl_details"]
-                    if d["task_instance"]["dag_run_id"] == run_id]
+                    if d["task_instance"]["dag_run_id"] == run_id
+                    and d["task_instance"].get("state") == "awaiting_input"]
             return mine[0] if mine else None
 
         detail = self.wait_for(f"the approval request of {run_id}", waiting, timeout, every=3)
