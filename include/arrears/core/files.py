@@ -23,10 +23,12 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
-def write_atomic(path: Path, data: bytes | str, encoding: str = "utf-8") -> Path:
+def write_atomic(path: Path, data: bytes | str, encoding: str = "utf-8", *, replace: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temp file in the same folder, then rename it into place.
 
-    A reader never sees a half-written file, and a crash leaves at most a ``.tmp`` file behind.
+    A reader never sees a half-written file, and a crash leaves at most a ``.tmp`` file behind. With
+    ``replace=False`` the file is linked into place instead, which fails with ``FileExistsError`` when the name
+    is taken: a record is never replaced, even by a writer racing this one.
     """
     path = Path(path)
     ensure_dir(path.parent)
@@ -38,8 +40,10 @@ def write_atomic(path: Path, data: bytes | str, encoding: str = "utf-8") -> Path
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
     return path

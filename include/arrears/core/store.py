@@ -129,25 +129,10 @@ class LocalStore(Store):
         return self.root / check_key(key)
 
     def put(self, key: str, data: bytes | str, *, replace: bool = False) -> str:
-        path = self.path(key)
-        if replace:
-            return str(write_atomic(path, data))
-        payload = data.encode("utf-8") if isinstance(data, str) else data
-        ensure_dir(path.parent)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, FILE_MODE)
-            try:
-                os.link(tmp, path)          # atomic, and fails when the name is taken: never a replacement
-            except FileExistsError:
-                raise RecordExists(key) from None
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-        return str(path)
+            return str(write_atomic(self.path(key), data, replace=replace))
+        except FileExistsError:
+            raise RecordExists(key) from None
 
     def get(self, key: str) -> bytes:
         return self.path(key).read_bytes()
