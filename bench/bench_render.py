@@ -117,6 +117,15 @@ def decisions(n: int):
     return out
 
 
+def naive_page(html: str) -> str:
+    """The letter as a page of its own, the stylesheet linked from it (what a developer writes first)."""
+    from arrears.documents.letters import STYLESHEET
+
+    return ('<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+            f'<link rel="stylesheet" href="{STYLESHEET}"><title>Courrier</title></head><body>'
+            + html + "</body></html>")
+
+
 def run_naive(url: str, n: int, out_dir: Path) -> dict:
     """One WeasyPrint layout + one write_pdf per letter, one process (same DB work as the batched path)."""
     from arrears.config.landlord import load_landlord
@@ -142,7 +151,7 @@ def run_naive(url: str, n: int, out_dir: Path) -> dict:
                 continue
             path = letters_dir / f"{L.safe_filename(d.lease_id)}_{ctx['document_id']}.pdf"
             # what a developer writes first: one HTML -> write_pdf per letter (stylesheet linked from the page)
-            pdf = HTML(string=L.wrap_document([html]), base_url=str(TEMPLATES_DIR) + "/",
+            pdf = HTML(string=naive_page(html), base_url=str(TEMPLATES_DIR) + "/",
                        url_fetcher=safe_url_fetcher()).write_pdf()
             write_atomic(path, pdf)
             done += 1

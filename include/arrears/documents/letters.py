@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,13 +127,6 @@ def template_for(letter_type: str) -> str:
 
 def safe_filename(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:80] or "_"
-
-
-def wrap_document(fragments: Iterable[str]) -> str:
-    """The batch document: one stylesheet, the letters' sections one after the other."""
-    return ('<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
-            f'<link rel="stylesheet" href="{STYLESHEET}"><title>Courriers</title></head><body>'
-            + "".join(fragments) + "</body></html>")
 
 
 def _existing_document_id(conn, decision: Decision) -> str | None:
